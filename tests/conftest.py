@@ -1,0 +1,83 @@
+"""Shared test set-up: offline data, the short notebook schedule, a loopback HTTP server.
+
+Tests never use the network. When ``$D2LRNN_DATA_DIR`` is unset and the offline copies
+in ``../shared/data`` (beside the repository) exist, the loader is pointed there; the
+notebooks that nbval runs inherit these settings.
+"""
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+os.environ.setdefault("D2LRNN_QUICK", "1")
+if not os.environ.get("D2LRNN_DATA_DIR") and (SHARED_DATA / "timemachine.txt").is_file():
+    os.environ["D2LRNN_DATA_DIR"] = str(SHARED_DATA)
+# Plots in tests are drawn off-screen.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import d2lrnn  # noqa: E402  (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def timemachine_bytes():
+    """The verified bytes of timemachine.txt, from the configured data directory."""
+    return d2lrnn.fetch(d2lrnn.TIME_MACHINE).read_bytes()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes = {}  # path -> (status, body bytes, extra behaviour)
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        status, body, mode = self.routes.get(self.path, (404, b"not found", None))
+        self.send_response(status)
+        # 'truncate' announces the full length, sends half and hangs up.
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "truncate":
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if mode == "stall":
+            self.server.stop_stalling.wait(10)
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class LoopbackServer:
+    """Serves byte strings at paths on 127.0.0.1; ``url(path)`` builds the address."""
+
+    def __init__(self):
+        handler = type("Handler", (_Handler,), {"routes": {}})
+        self.routes = handler.routes
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.stop_stalling = threading.Event()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def serve(self, path, body, status=200, mode=None):
+        self.routes[path] = (status, body, mode)
+        return self.url(path)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.stop_stalling.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = LoopbackServer()
+    yield s
+    s.close()
