@@ -17,8 +17,6 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("D2LRNN_QUICK", "1")
 if not os.environ.get("D2LRNN_DATA_DIR") and (SHARED_DATA / "timemachine.txt").is_file():
     os.environ["D2LRNN_DATA_DIR"] = str(SHARED_DATA)
-# Plots in tests are drawn off-screen.
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import d2lrnn  # noqa: E402  (after the environment is set)
 

@@ -1,0 +1,100 @@
+"""Preprocessing, the vocabulary and the two minibatch samplers, on tiny inputs."""
+import random
+
+import pytest
+
+import d2lrnn
+from d2lrnn import Vocab, data_iter_consecutive, data_iter_random, min_corpus_length
+
+
+def test_preprocess_lowercases_and_collapses_whitespace():
+    assert d2lrnn.preprocess("The  Time\n\nMachine\t,\r\nby H.") == "the time machine , by h."
+    assert d2lrnn.preprocess("abc def", num_examples=5) == "abc d"
+
+
+def test_vocab_order_unknown_and_round_trip():
+    vocab = Vocab("abracadabra")
+    # a:5, b:2, r:2, c:1, d:1 -> frequency first, ties alphabetical, '<unk>' at 0
+    assert vocab.idx_to_token == ["<unk>", "a", "b", "r", "c", "d"]
+    assert len(vocab) == 6
+    assert vocab["a"] == 1 and vocab["z"] == 0
+    assert vocab[["c", "a", "?"]] == [4, 1, 0]
+    assert vocab.to_tokens(5) == "d"
+    text = list("cab")
+    assert vocab.to_tokens(vocab[text]) == text
+    assert "a" in vocab and "z" not in vocab
+
+
+def test_time_machine_corpus():
+    corpus_indices, vocab = d2lrnn.load_data_time_machine()
+    assert len(corpus_indices) == 10000
+    assert len(vocab) == 44
+    assert "".join(vocab.to_tokens(corpus_indices[:20])) == "the time machine, by"
+    assert corpus_indices[:5] == [3, 10, 2, 1, 3]
+    whole, vocab_all = d2lrnn.load_data_time_machine(num_examples=None)
+    assert len(whole) > 160000 and len(vocab_all) >= len(vocab)
+
+
+@pytest.mark.parametrize("bad", [0, -3])
+def test_time_machine_rejects_bad_length(bad):
+    with pytest.raises(ValueError, match="num_examples must be a positive"):
+        d2lrnn.load_data_time_machine(bad)
+
+
+def _rows(batches):
+    return [(X.asnumpy().astype(int).tolist(), Y.asnumpy().astype(int).tolist()) for X, Y in batches]
+
+
+def test_consecutive_batches_are_adjacent_and_shifted():
+    corpus = list(range(100))
+    batch_size, num_steps = 2, 5
+    batches = _rows(data_iter_consecutive(corpus, batch_size, num_steps, rng=random.Random(1)))
+    offset = batches[0][0][0][0]
+    row_len = (100 - offset) // batch_size
+    assert len(batches) == (row_len - 1) // num_steps
+    for X, Y in batches:
+        assert len(X) == batch_size and all(len(r) == num_steps for r in X)
+        for x_row, y_row in zip(X, Y):
+            assert y_row == [v + 1 for v in x_row]  # corpus[i] == i, so Y is X shifted by one
+    for (X0, _), (X1, _) in zip(batches, batches[1:]):
+        for r in range(batch_size):
+            assert X1[r][0] == X0[r][-1] + 1  # row r continues where it stopped
+    # Row r starts row_len tokens after row r-1.
+    assert batches[0][0][1][0] - batches[0][0][0][0] == row_len
+
+
+def test_random_batches_are_windows_of_the_corpus():
+    corpus = [i * 3 for i in range(200)]
+    batch_size, num_steps = 4, 6
+    batches = _rows(data_iter_random(corpus, batch_size, num_steps, rng=random.Random(2)))
+    starts = []
+    for X, Y in batches:
+        assert len(X) == batch_size
+        for x_row, y_row in zip(X, Y):
+            s = corpus.index(x_row[0])
+            assert x_row == corpus[s:s + num_steps] and y_row == corpus[s + 1:s + 1 + num_steps]
+            starts.append(s)
+    assert len(set(starts)) == len(starts)  # no window used twice in an epoch
+    offset = min(starts) % num_steps
+    assert len(batches) == ((200 - 1 - offset) // num_steps) // batch_size
+
+
+@pytest.mark.parametrize("sampling, sampler", [("consecutive", data_iter_consecutive),
+                                                ("random", data_iter_random)])
+def test_minimum_corpus_length_is_exact(sampling, sampler):
+    batch_size, num_steps = 3, 4
+    need = min_corpus_length(batch_size, num_steps, sampling)
+    corpus = list(range(need))
+    for seed in range(30):  # every offset still gives at least one minibatch
+        assert len(list(sampler(corpus, batch_size, num_steps, rng=random.Random(seed)))) >= 1
+    with pytest.raises(ValueError, match=f"the corpus has {need - 1} tokens.*at least {need}"):
+        list(sampler(corpus[:-1], batch_size, num_steps))
+
+
+def test_sampler_argument_errors():
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        list(data_iter_consecutive(list(range(100)), 0, 5))
+    with pytest.raises(ValueError, match="num_steps must be a positive integer"):
+        list(data_iter_random(list(range(100)), 2, 0))
+    with pytest.raises(ValueError, match="sampling must be"):
+        min_corpus_length(2, 2, "shuffled")

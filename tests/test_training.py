@@ -1,0 +1,200 @@
+"""The trainer, prediction, clipping and perplexity, on tiny models and corpora."""
+import math
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import nd
+from mxnet.gluon import rnn
+
+import d2lrnn
+from d2lrnn import TrainingDivergedError, Vocab
+from d2lrnn.training import _report_epochs
+
+TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
+        "right and left we can go, backward and forward freely enough. ") * 8
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    vocab = Vocab(TEXT)
+    return vocab[list(TEXT)], vocab
+
+
+def tiny_model(vocab, cell=rnn.LSTM, num_hiddens=16, num_layers=2):
+    return d2lrnn.RNNModel(cell(num_hiddens, num_layers=num_layers), len(vocab))
+
+
+def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("the ",),
+        model=None, **kwargs):
+    corpus_indices, vocab = tiny_data
+    model = model or tiny_model(vocab)
+    history = d2lrnn.train_and_predict_rnn_gluon(
+        model, 16, corpus_indices, vocab, mx.cpu(), num_epochs, 10, lr, clipping_theta, 4,
+        list(prefixes), seed=seed, **kwargs)
+    return model, history
+
+
+def test_grad_clipping_rescales_to_theta():
+    params = [nd.array([3.0, 0.0]), nd.array([[4.0]])]
+    for p, g in zip(params, ([30.0, 0.0], [[40.0]])):
+        p.attach_grad()
+        p.grad[:] = nd.array(g)
+    norm = d2lrnn.grad_clipping(params, 5.0)
+    assert norm.asscalar() == pytest.approx(50.0)
+    after = math.sqrt(sum(float((p.grad ** 2).sum().asscalar()) for p in params))
+    assert after == pytest.approx(5.0, rel=1e-6)
+    assert params[0].grad.asnumpy().tolist() == pytest.approx([3.0, 0.0])  # direction kept
+
+
+def test_grad_clipping_leaves_small_gradients_unchanged():
+    p = nd.array([1.0, 2.0])
+    p.attach_grad()
+    p.grad[:] = nd.array([0.3, -0.4])
+    before = p.grad.asnumpy().copy()
+    d2lrnn.grad_clipping([p], 1.0)
+    assert np.array_equal(p.grad.asnumpy(), before)  # bit-identical, not just close
+
+
+def test_perplexity_of_uniform_logits_is_vocab_size():
+    logits = nd.zeros((12, 44))
+    labels = nd.array(np.arange(12) % 44)
+    assert d2lrnn.perplexity(logits, labels) == pytest.approx(44, rel=1e-5)
+    confident = nd.one_hot(labels, 44) * 50
+    assert d2lrnn.perplexity(confident, labels) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_seeded_training_lowers_perplexity_and_repeats(tiny_data, capsys):
+    vocab = tiny_data[1]
+    _, first = run(tiny_data, num_epochs=12, lr=4.0, model=tiny_model(vocab, num_hiddens=32, num_layers=1))
+    _, second = run(tiny_data, num_epochs=12, lr=4.0, model=tiny_model(vocab, num_hiddens=32, num_layers=1))
+    assert first.perplexity[-1] < 0.5 * first.perplexity[0]
+    assert first.perplexity == second.perplexity  # same seed, same numbers
+    assert len(first) == 12 and first.epoch == list(range(1, 13))
+    assert all(s > 0 for s in first.seconds) and first.num_tokens[0] % (4 * 10) == 0
+    assert "12 epochs" in repr(first)
+
+
+def test_printed_lines_follow_the_chapter(tiny_data, capsys):
+    run(tiny_data, num_epochs=8, prefixes=("the ", "time "))
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [int(l.split(",")[0].split()[1]) for l in lines if l.startswith("epoch ")]
+    assert epochs == [2, 4, 6, 8]
+    assert sum(l.startswith(" - the ") for l in lines) == 2
+    assert sum(l.startswith(" - time ") for l in lines) == 2
+    assert all(len(l) == len(" - the ") + 50 for l in lines if l.startswith(" - the "))
+
+
+@pytest.mark.parametrize("num_epochs", [1, 2, 3])
+def test_fewer_than_four_epochs(tiny_data, capsys, num_epochs):
+    _, history = run(tiny_data, num_epochs=num_epochs)
+    assert len(history) == num_epochs
+    out = capsys.readouterr().out
+    assert out.count("epoch ") == num_epochs and f"epoch {num_epochs}," in out
+
+
+def test_report_epochs():
+    assert _report_epochs(500) == ([125, 250, 375, 500], {250, 500})
+    assert _report_epochs(1) == ([1], {1})
+
+
+def test_state_is_carried_and_detached(tiny_data):
+    """Each minibatch starts from the previous one's final state: same values, new arrays."""
+    corpus_indices, vocab = tiny_data
+    calls = []
+
+    class Spy(d2lrnn.RNNModel):
+        def forward(self, inputs, state):
+            output, new_state = super().forward(inputs, state)
+            if inputs.shape[0] == 4:  # training minibatches, not the prediction calls
+                calls.append((state, new_state))
+            return output, new_state
+
+    model = Spy(rnn.LSTM(16, num_layers=2), len(vocab))
+    run(tiny_data, num_epochs=1, model=model, verbose=False)
+    assert len(calls) >= 3
+    assert all(float(nd.abs(s).sum().asscalar()) == 0 for s in calls[0][0])  # zero start
+    for (_, prev_out), (next_in, _) in zip(calls, calls[1:]):
+        for a, b in zip(prev_out, next_in):
+            assert a is not b  # a detached copy, not the array still tied to the old graph
+            assert np.array_equal(a.asnumpy(), b.asnumpy())
+
+
+def test_random_sampling_restarts_state(tiny_data):
+    _, history = run(tiny_data, num_epochs=4, sampling="random", verbose=False)
+    assert len(history) == 4 and all(math.isfinite(p) for p in history.perplexity)
+
+
+def test_every_layer_learns(tiny_data):
+    corpus_indices, vocab = tiny_data
+    model = tiny_model(vocab)
+    mx.random.seed(0)
+    model.initialize(init=mx.init.Normal(0.01))
+    model(nd.zeros((1, 1)), model.begin_state(batch_size=1))
+    before = {k: p.data().copy() for k, p in model.collect_params().items()}
+    d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 1, 10, 2.0, 1.0, 4, ["the"], verbose=False)
+    for k, p in model.collect_params().items():
+        assert not np.array_equal(before[k].asnumpy(), p.data().asnumpy()), k
+
+
+def test_prediction_is_deterministic(tiny_data):
+    corpus_indices, vocab = tiny_data
+    model, _ = run(tiny_data, num_epochs=3, verbose=False)
+    a = d2lrnn.predict_rnn_gluon("time ", 20, model, vocab, mx.cpu())
+    b = d2lrnn.predict_rnn_gluon("time ", 20, model, vocab, mx.cpu())
+    assert a == b and a.startswith("time ") and len(a) == 25
+    assert d2lrnn.predict_rnn_gluon("t", 0, model, vocab, mx.cpu()) == "t"
+
+
+def test_prediction_errors(tiny_data):
+    corpus_indices, vocab = tiny_data
+    model, _ = run(tiny_data, num_epochs=1, verbose=False)
+    with pytest.raises(ValueError, match=r"not in the vocabulary: \['Z', 'é'\]"):
+        d2lrnn.predict_rnn_gluon("Zé the", 5, model, vocab, mx.cpu())
+    with pytest.raises(ValueError, match="prefix must be a non-empty string"):
+        d2lrnn.predict_rnn_gluon("", 5, model, vocab, mx.cpu())
+    with pytest.raises(ValueError, match="num_chars must be a non-negative integer"):
+        d2lrnn.predict_rnn_gluon("the", -1, model, vocab, mx.cpu())
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(num_epochs=0), "num_epochs must be a positive integer, got 0"),
+    (dict(num_epochs=-2), "num_epochs must be a positive integer, got -2"),
+    (dict(num_epochs=2.5), "num_epochs must be a positive integer, got 2.5"),
+    (dict(num_steps=0), "num_steps must be a positive integer"),
+    (dict(batch_size=0), "batch_size must be a positive integer"),
+    (dict(lr=0), "lr must be a positive finite number, got 0"),
+    (dict(lr=-1.0), "lr must be a positive finite number"),
+    (dict(clipping_theta=0), "clipping_theta must be a positive finite number"),
+    (dict(batch_size=400), r"the corpus has \d+ tokens, but batch_size=400 and num_steps=10 need at least 4409"),
+    (dict(prefixes=["the Q"]), r"not in the vocabulary: \['Q'\]"),
+    (dict(prefixes=[""]), "prefix must be a non-empty string"),
+    (dict(prefixes="the"), "prefixes must be a list of strings"),
+    (dict(sampling="shuffle"), "sampling must be one of"),
+])
+def test_bad_arguments_fail_before_training(tiny_data, change, message):
+    corpus_indices, vocab = tiny_data
+    args = dict(num_epochs=2, num_steps=10, lr=1.0, clipping_theta=1.0, batch_size=4,
+                prefixes=["the"], sampling="consecutive")
+    args.update(change)
+    model = tiny_model(vocab)
+    with pytest.raises(ValueError, match=message):
+        d2lrnn.train_and_predict_rnn_gluon(
+            model, 16, corpus_indices, vocab, mx.cpu(), args["num_epochs"], args["num_steps"],
+            args["lr"], args["clipping_theta"], args["batch_size"], args["prefixes"],
+            sampling=args["sampling"])
+
+
+def test_divergence_stops_with_lr_and_clipping_named_and_keeps_good_weights(tiny_data, capsys):
+    corpus_indices, vocab = tiny_data
+    model = tiny_model(vocab)
+    mx.random.seed(0)
+    model.initialize(init=mx.init.Normal(0.01))
+    d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 2, 10, 2.0, 1.0, 4, ["the"], seed=0, verbose=False)
+    good = {k: p.data().copy() for k, p in model.collect_params().items()}
+    with pytest.raises(TrainingDivergedError, match=r"lr=1e\+30 with clipping_theta=1e\+30") as err:
+        d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 5, 10, 1e30, 1e30, 4, ["the"], seed=0)
+    assert len(err.value.history) == 0  # it diverged in its first epoch
+    for k, p in model.collect_params().items():
+        assert np.array_equal(good[k].asnumpy(), p.data().asnumpy()), k
+    assert "nan" not in capsys.readouterr().out
