@@ -19,11 +19,13 @@ from .data import (  # noqa: E402  (mxnet must be imported after the thread sett
 from .device import try_all_gpus, try_gpu  # noqa: E402
 from .download import (  # noqa: E402
     TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, resolve_data_dir)
+from . import checkpoint  # noqa: E402
+from .history import History  # noqa: E402
 from .models import RNNModel  # noqa: E402
-from .plotting import plot_perplexity  # noqa: E402
+from .plotting import LivePlot, plot_perplexity  # noqa: E402
+from .predict import predict_rnn_gluon  # noqa: E402
 from .training import (  # noqa: E402
-    History, TrainingDivergedError, grad_clipping, perplexity, predict_rnn_gluon, train,
-    train_and_predict_rnn_gluon)
+    TrainingDivergedError, grad_clipping, perplexity, train, train_and_predict_rnn_gluon)
 
 __version__ = "0.1.0"
 

@@ -1,19 +1,33 @@
-"""Command line: ``python -m d2lrnn`` trains the chapter's model and prints the chapter's lines.
+"""Command line: ``python -m d2lrnn [train] ...`` and ``python -m d2lrnn generate ...``.
 
-Exit codes: 0 success, 1 runtime error (data, divergence), 2 usage error.
+Without a sub-command it trains the chapter's model and prints the chapter's lines.
+Exit codes: 0 success, 1 runtime error (data, checkpoint, divergence, device),
+2 usage error, 130 stopped with Ctrl-C (after saving a checkpoint if one was asked for).
 """
 import argparse
 import sys
 
+import mxnet as mx
 from mxnet.gluon import rnn
 
+from . import checkpoint
 from .data import load_data_time_machine
-from .device import try_gpu
+from .device import num_gpus, try_gpu
 from .download import DownloadError
 from .models import RNNModel
-from .training import TrainingDivergedError, train_and_predict_rnn_gluon
+from .predict import predict_rnn_gluon
+from .training import TrainingDivergedError, train, train_and_predict_rnn_gluon
 
 CHAPTER_PREFIXES = ["traveller", "time traveller"]
+# The chapter's settings; a resumed run takes the checkpoint's settings instead.
+MODEL_DEFAULTS = {"cell": "lstm", "num_layers": 2, "num_hiddens": 256}
+TRAIN_DEFAULTS = {"num_steps": 35, "batch_size": 32, "lr": 5.0, "clipping_theta": 1.0,
+                  "num_examples": 10000, "sampling": "consecutive", "seed": None}
+COMMANDS = ("train", "generate")
+
+
+class CommandError(Exception):
+    """A runtime problem to report in one line and exit with status 1."""
 
 
 def make_rnn_layer(cell, num_hiddens, num_layers):
@@ -28,59 +42,182 @@ def make_rnn_layer(cell, num_hiddens, num_layers):
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _positive_float(text):
-    value = float(text)
-    if not value > 0 or value == float("inf"):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {value}")
     return value
 
 
+def _temperature(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (0 = greedy), got {value}")
+    return value
+
+
+def _add_device(p):
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
+                   help="where to compute: a GPU if MXNet has one (auto, the default), the CPU, "
+                        "or the GPU (an error when there is none)")
+
+
 def build_parser():
-    p = argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="python -m d2lrnn",
-        description="Train the chapter's deep RNN language model on The Time Machine "
-                    "(defaults: 2-layer LSTM, 256 hidden units, 500 epochs, 35 steps, "
-                    "batch 32, lr 5, clipping 1) and print perplexity and samples.")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm",
-                   help="recurrent cell (rnn uses tanh); default lstm")
-    p.add_argument("--num-layers", type=_positive_int, default=2, help="stacked layers; default 2")
-    p.add_argument("--num-hiddens", type=_positive_int, default=256, help="hidden units per layer; default 256")
-    p.add_argument("--num-epochs", "--epochs", type=_positive_int, default=500, help="default 500")
-    p.add_argument("--num-steps", type=_positive_int, default=35, help="time steps per minibatch; default 35")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
-    p.add_argument("--lr", type=_positive_float, default=5.0, help="SGD learning rate; default 5")
-    p.add_argument("--clipping-theta", type=_positive_float, default=1.0,
-                   help="clip the global gradient norm to this; default 1")
-    p.add_argument("--num-examples", type=_positive_int, default=10000,
-                   help="characters of the book to train on; default 10000")
-    p.add_argument("--sampling", choices=["consecutive", "random"], default="consecutive")
-    p.add_argument("--seed", type=int, default=None, help="make the run repeatable")
-    p.add_argument("--data-dir", default=None,
+        description="Train character-level deep RNN language models on The Time Machine and "
+                    "generate text with them. Without a command, 'train' runs with the "
+                    "chapter's settings.",
+        epilog="Exit codes: 0 success, 1 runtime error, 2 usage error, 130 stopped with Ctrl-C.")
+    sub = parser.add_subparsers(dest="command", metavar="{train,generate}")
+
+    t = sub.add_parser(
+        "train", help="train a model (the default command)",
+        description="Train a model and print perplexity and samples, as the chapter does. "
+                    "Defaults are the chapter's: 2-layer LSTM, 256 hidden units, 500 epochs, "
+                    "35 steps, batch 32, lr 5, clipping 1, the first 10,000 characters.")
+    t.add_argument("--cell", choices=["lstm", "gru", "rnn"], default=None,
+                   help="recurrent cell; rnn uses tanh (default lstm)")
+    t.add_argument("--num-layers", type=_positive_int, default=None, help="stacked layers (default 2)")
+    t.add_argument("--num-hiddens", type=_positive_int, default=None, help="hidden units per layer (default 256)")
+    t.add_argument("--num-epochs", "--epochs", type=_positive_int, default=500,
+                   help="epochs to train, more epochs when resuming (default 500)")
+    t.add_argument("--num-steps", type=_positive_int, default=None, help="time steps per minibatch (default 35)")
+    t.add_argument("--batch-size", type=_positive_int, default=None, help="sequences per minibatch (default 32)")
+    t.add_argument("--lr", type=_positive_float, default=None, help="SGD learning rate (default 5)")
+    t.add_argument("--clipping-theta", type=_positive_float, default=None,
+                   help="clip the global gradient norm to this (default 1)")
+    t.add_argument("--num-examples", type=_positive_int, default=None,
+                   help="characters of the book to train on (default 10000)")
+    t.add_argument("--sampling", choices=["consecutive", "random"], default=None,
+                   help="minibatch sampling (default consecutive)")
+    t.add_argument("--seed", type=int, default=None, help="make the run repeatable (default: not seeded)")
+    t.add_argument("--data-dir", default=None,
                    help="where timemachine.txt is cached (default: $D2LRNN_DATA_DIR or a per-user cache)")
-    p.add_argument("--prefix", action="append", dest="prefixes", default=None,
-                   help="text to continue (repeatable); default 'traveller' and 'time traveller'")
-    return p
+    t.add_argument("--prefix", action="append", dest="prefixes", default=None,
+                   help="text to continue when reporting (repeatable; default 'traveller' and 'time traveller')")
+    t.add_argument("--checkpoint-dir", default=None,
+                   help="save a checkpoint here at each report, at the end and on Ctrl-C")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint in --checkpoint-dir, with its model and settings")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_device(t)
+
+    g = sub.add_parser("generate", help="continue a prefix with a saved model",
+                       description="Load a checkpoint and continue a prefix. Temperature 0 (the "
+                                   "default) picks the most likely character each time.")
+    g.add_argument("--checkpoint", required=True, help="checkpoint directory written by 'train --checkpoint-dir'")
+    g.add_argument("--prefix", required=True, help="text to continue (characters in the model's vocabulary)")
+    g.add_argument("--num-chars", type=_non_negative_int, default=100, help="characters to generate (default 100)")
+    g.add_argument("--temperature", type=_temperature, default=0.0,
+                   help="0 = greedy (default); 1 = sample from the model; <1 sharper, >1 more random")
+    g.add_argument("--top-k", type=_positive_int, default=None, help="sample only among the k most likely characters")
+    g.add_argument("--seed", type=int, default=None, help="make sampling repeatable")
+    _add_device(g)
+    return parser
+
+
+def resolve_device(device):
+    """The MXNet context for ``--device``; ``CommandError`` when a GPU is demanded but missing."""
+    if device == "cpu":
+        return mx.cpu()
+    if device == "gpu":
+        ctx = try_gpu()
+        if ctx == mx.cpu():
+            raise CommandError(
+                f"--device gpu: MXNet sees no usable GPU ({num_gpus()} found; the PyPI mxnet package "
+                "is CPU-only). Use --device cpu or --device auto.")
+        return ctx
+    return try_gpu()
+
+
+def _settings(args, saved):
+    """Explicit flags, else the checkpoint's settings when resuming, else the chapter's."""
+    out = {}
+    for name, default in {**MODEL_DEFAULTS, **TRAIN_DEFAULTS}.items():
+        value = getattr(args, name)
+        out[name] = value if value is not None else saved.get(name, default)
+    return out
+
+
+def run_train(args):
+    ctx = resolve_device(args.device)
+    if args.resume and not args.checkpoint_dir:
+        raise CommandError("--resume needs --checkpoint-dir DIR (the checkpoint to continue)")
+    saved_model = saved_vocab = history = None
+    saved = {}
+    if args.resume:
+        saved_model, saved_vocab, history, config = checkpoint.load(args.checkpoint_dir, ctx)
+        saved = {**config, **config["extra"]}
+    s = _settings(args, saved)
+    corpus_indices, vocab = load_data_time_machine(s["num_examples"], data_dir=args.data_dir)
+    if args.resume:
+        checkpoint.check_compatible(saved, saved_vocab, vocab, args.cell, args.num_layers, args.num_hiddens)
+        model = saved_model
+    else:
+        model = RNNModel(make_rnn_layer(s["cell"], s["num_hiddens"], s["num_layers"]), len(vocab))
+    print(f"{s['cell']} x {s['num_layers']} layers, {s['num_hiddens']} hidden, "
+          f"{len(corpus_indices)} characters, vocabulary {len(vocab)}, on {ctx}"
+          + (f", resuming after epoch {len(history)}" if args.resume else ""), flush=True)
+    extra = {k: s[k] for k in TRAIN_DEFAULTS}
+    common = dict(sampling=s["sampling"], seed=s["seed"], progress=False if args.no_progress else "auto",
+                  live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra)
+    train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
+                  s["clipping_theta"], s["batch_size"], args.prefixes or CHAPTER_PREFIXES)
+    if args.resume:
+        history = train(model, *train_args, history=history, **common)
+    else:
+        history = train_and_predict_rnn_gluon(model, s["num_hiddens"], *train_args, **common)
+    if history.interrupted:
+        where = f"; checkpoint saved to {args.checkpoint_dir}" if args.checkpoint_dir else ""
+        print(f"interrupted after {len(history)} complete epochs{where}", file=sys.stderr)
+        return 130
+    if args.checkpoint_dir:
+        print(f"checkpoint saved to {args.checkpoint_dir}")
+    return 0
+
+
+def run_generate(args):
+    ctx = resolve_device(args.device)
+    model, vocab, _, _ = checkpoint.load(args.checkpoint, ctx)
+    print(predict_rnn_gluon(args.prefix, args.num_chars, model, vocab, ctx,
+                            temperature=args.temperature, top_k=args.top_k, seed=args.seed))
+    return 0
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "train")  # the chapter's training is the default command
     args = build_parser().parse_args(argv)
     try:
-        corpus_indices, vocab = load_data_time_machine(args.num_examples, data_dir=args.data_dir)
-        ctx = try_gpu()
-        model = RNNModel(make_rnn_layer(args.cell, args.num_hiddens, args.num_layers), len(vocab))
-        print(f"{args.cell} x {args.num_layers} layers, {args.num_hiddens} hidden, "
-              f"{len(corpus_indices)} characters, vocabulary {len(vocab)}, on {ctx}", flush=True)
-        train_and_predict_rnn_gluon(
-            model, args.num_hiddens, corpus_indices, vocab, ctx, args.num_epochs,
-            args.num_steps, args.lr, args.clipping_theta, args.batch_size,
-            args.prefixes or CHAPTER_PREFIXES, sampling=args.sampling, seed=args.seed)
-    except (DownloadError, TrainingDivergedError, ValueError) as e:
+        return run_train(args) if args.command == "train" else run_generate(args)
+    except (CommandError, DownloadError, TrainingDivergedError, checkpoint.CheckpointError,
+            ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    return 0

@@ -28,6 +28,21 @@ class Vocab:
         self.token_to_idx = {tok: idx for idx, tok in enumerate(self.idx_to_token)}
         self.token_freqs = ordered
 
+    @classmethod
+    def from_tokens(cls, idx_to_token):
+        """Rebuild a vocabulary from its ``idx_to_token`` list (as stored in a checkpoint)."""
+        if not idx_to_token or idx_to_token[0] != UNK or len(set(idx_to_token)) != len(idx_to_token):
+            raise ValueError("idx_to_token must start with '<unk>' and hold each token once")
+        vocab = cls([])
+        vocab.idx_to_token = list(idx_to_token)
+        vocab.token_to_idx = {tok: idx for idx, tok in enumerate(vocab.idx_to_token)}
+        return vocab
+
+    def __eq__(self, other):
+        return isinstance(other, Vocab) and self.idx_to_token == other.idx_to_token
+
+    __hash__ = None
+
     def __len__(self):
         return len(self.idx_to_token)
 

@@ -15,3 +15,28 @@ def plot_perplexity(history, ax=None, label=None, logy=True):
     if label is not None:
         ax.legend()
     return ax
+
+
+class LivePlot:
+    """A perplexity plot that redraws in place in a notebook while training runs.
+
+    Unlike d2l's ``Animator`` it updates its own display (so the printed lines of the
+    same cell stay) and does not switch the notebook's figure format.
+    """
+
+    def __init__(self, figsize=(5, 3)):
+        from IPython.display import display
+        self.fig, self.ax = plt.subplots(figsize=figsize)
+        # Outside IPython, display() gives no handle: the figure is then only drawn.
+        self.handle = display(self.fig, display_id=True)
+
+    def update(self, history):
+        self.ax.cla()
+        plot_perplexity(history, ax=self.ax)
+        if self.handle is not None:
+            self.handle.update(self.fig)
+
+    def finish(self, history):
+        """Draw the final state and release the figure, leaving the last image in the output."""
+        self.update(history)
+        plt.close(self.fig)

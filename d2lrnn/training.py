@@ -9,13 +9,16 @@ import math
 import numbers
 import random
 import time
-from dataclasses import dataclass, field
 
 import mxnet as mx
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
+from . import checkpoint
+from .history import History
+from .predict import check_prefix, predict_rnn_gluon
+from .progress import StopOnInterrupt, TrainingMonitor
 
 SAMPLERS = {"consecutive": data_iter_consecutive, "random": data_iter_random}
 
@@ -26,38 +29,6 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
-
-
-@dataclass
-class History:
-    """Per-epoch record of a training run: perplexity, seconds and tokens seen."""
-
-    epoch: list = field(default_factory=list)
-    perplexity: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    num_tokens: list = field(default_factory=list)
-
-    def append(self, epoch, perplexity, seconds, num_tokens):
-        self.epoch.append(epoch)
-        self.perplexity.append(perplexity)
-        self.seconds.append(seconds)
-        self.num_tokens.append(num_tokens)
-
-    def __len__(self):
-        return len(self.epoch)
-
-    @property
-    def tokens_per_sec(self):
-        """Training throughput over the whole run (0 before the first epoch)."""
-        total = sum(self.seconds)
-        return sum(self.num_tokens) / total if total > 0 else 0.0
-
-    def __repr__(self):
-        if not self.epoch:
-            return "History(0 epochs)"
-        return (f"History({len(self)} epochs, perplexity {self.perplexity[0]:.2f} -> "
-                f"{self.perplexity[-1]:.2f}, {sum(self.seconds) / len(self):.3f} s/epoch, "
-                f"{self.tokens_per_sec:,.0f} tokens/s)")
 
 
 def _exp(x):
@@ -87,35 +58,6 @@ def grad_clipping(params, theta, ctx=None):
     for p in params:
         nd.broadcast_mul(p.grad, scale, out=p.grad)
     return norm
-
-
-def check_prefix(prefix, vocab):
-    """Raise ``ValueError`` unless ``prefix`` is a non-empty string of characters in ``vocab``."""
-    if not isinstance(prefix, str) or not prefix:
-        raise ValueError(f"prefix must be a non-empty string, got {prefix!r}")
-    unknown = sorted({ch for ch in prefix if ch not in vocab.token_to_idx})
-    if unknown:
-        raise ValueError(
-            f"prefix {prefix!r} contains characters that are not in the vocabulary: "
-            f"{unknown}; the model only knows {''.join(vocab.idx_to_token[1:])!r}"
-            " (text is lower-cased during preprocessing)")
-
-
-def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx):
-    """``prefix`` followed by ``num_chars`` greedily predicted characters."""
-    check_prefix(prefix, vocab)
-    if not isinstance(num_chars, int) or num_chars < 0:
-        raise ValueError(f"num_chars must be a non-negative integer, got {num_chars!r}")
-    state = model.begin_state(batch_size=1, ctx=ctx)
-    output = [vocab[prefix[0]]]
-    for t in range(len(prefix) - 1 + num_chars):
-        X = nd.array([[output[-1]]], ctx=ctx)  # (1, 1)
-        Y, state = model(X, state)  # Y: (1, vocab_size)
-        if t < len(prefix) - 1:
-            output.append(vocab[prefix[t + 1]])  # warm up on the prefix
-        else:
-            output.append(int(Y.argmax(axis=1).asscalar()))
-    return "".join(vocab.to_tokens(output))
 
 
 def _check_positive(name, value, integer):
@@ -150,20 +92,32 @@ def _report_epochs(num_epochs):
     return report, predict
 
 
+def _epoch_rng(seed, epoch):
+    """The sampler's random source for one epoch: repeatable from (seed, epoch), so a
+    resumed run draws the same minibatches as an uninterrupted one."""
+    return random.Random(f"{seed}/{epoch}") if seed is not None else random.Random()
+
+
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
-          verbose=True):
-    """Train an already initialised ``model`` with SGD and gradient clipping; return a ``History``.
+          verbose=True, progress="auto", live_plot="auto", history=None,
+          checkpoint_dir=None, checkpoint_extra=None):
+    """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
-    Consecutive sampling carries the hidden state across the minibatches of an
-    epoch (detached, so gradients stop at the batch boundary); random sampling
-    starts every minibatch from a zero state. Loss is summed on the device and read
-    once per epoch. An infinite or NaN perplexity restores the weights of the last
-    good epoch and raises ``TrainingDivergedError``.
+    SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
+    sampling carries the hidden state across the minibatches of an epoch (detached,
+    so gradients stop at the batch boundary); random sampling starts every minibatch
+    from a zero state. Loss is summed on the device and read once per epoch.
+
+    ``history`` continues an earlier run (epochs are numbered on from it).
+    ``checkpoint_dir`` saves a checkpoint at each printed epoch, at the end and on
+    Ctrl-C. Ctrl-C stops after the current minibatch and returns the history so far
+    (``history.interrupted`` is True). A perplexity that is infinite, NaN or above
+    vocab_size**2 (a loss twice that of uniform guessing) counts as divergence: the
+    weights of the last good epoch are restored and ``TrainingDivergedError`` is raised.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
-    rng = random.Random(seed)
     sampler = SAMPLERS[sampling]
     loss = gloss.SoftmaxCrossEntropyLoss()
     # Finish deferred initialisation now, so the starting weights can be kept.
@@ -171,55 +125,81 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     param_list = list(model.collect_params().values())
     trainer = gluon.Trainer(model.collect_params(), "sgd",
                             {"learning_rate": lr, "momentum": 0, "wd": 0})
+    history = history if history is not None else History()
+    history.interrupted = False
+    first = len(history) + 1
     report, predict = _report_epochs(num_epochs)
-    history = History()
+    monitor = TrainingMonitor(num_epochs, first, progress, live_plot)
+
+    def save_checkpoint():
+        if checkpoint_dir is not None:
+            checkpoint.save(checkpoint_dir, model, vocab, history, extra=checkpoint_extra)
+
     last_good = [p.data(ctx).copy() for p in param_list]
     period_start = time.perf_counter()
-    for epoch in range(1, num_epochs + 1):
-        start = time.perf_counter()
-        loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
-        for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx, rng):
-            if state is None or sampling == "random":
-                state = model.begin_state(batch_size=batch_size, ctx=ctx)
-            else:
-                state = [s.detach() for s in state]  # keep values, cut the graph
-            with autograd.record():
-                output, state = model(X, state)  # output: (num_steps * batch_size, vocab_size)
-                y = Y.T.reshape((-1,))  # time-major, like output
-                l = loss(output, y).mean()
-            l.backward()
-            grad_clipping([p.data(ctx) for p in param_list], clipping_theta)
-            trainer.step(1)
-            loss_sum += l * y.size
-            num_tokens += y.size
-        ppl = _exp(loss_sum.asscalar() / num_tokens)
-        if not math.isfinite(ppl):
-            for p, good in zip(param_list, last_good):
-                p.set_data(good)
-            raise TrainingDivergedError(
-                f"training diverged at epoch {epoch}: perplexity is {ppl}. lr={lr} with "
-                f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
-                "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
-                f"The weights of epoch {epoch - 1} were restored.", history)
-        history.append(epoch, ppl, time.perf_counter() - start, num_tokens)
-        last_good = [p.data(ctx).copy() for p in param_list]
-        if verbose and epoch in report:
-            print(f"epoch {epoch}, perplexity {ppl:f}, "
-                  f"time {time.perf_counter() - period_start:.2f} sec")
-            if epoch in predict:
-                for prefix in prefixes:
-                    print(" -", predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
-            period_start = time.perf_counter()
+    try:
+        with StopOnInterrupt() as interrupt:
+            for epoch in range(first, first + num_epochs):
+                start = time.perf_counter()
+                loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
+                rng = _epoch_rng(seed, epoch)
+                for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx, rng):
+                    if state is None or sampling == "random":
+                        state = model.begin_state(batch_size=batch_size, ctx=ctx)
+                    else:
+                        state = [s.detach() for s in state]  # keep values, cut the graph
+                    with autograd.record():
+                        output, state = model(X, state)  # (num_steps * batch_size, vocab_size)
+                        y = Y.T.reshape((-1,))  # time-major, like output
+                        l = loss(output, y).mean()
+                    l.backward()
+                    grad_clipping([p.data(ctx) for p in param_list], clipping_theta)
+                    trainer.step(1)
+                    loss_sum += l * y.size
+                    num_tokens += y.size
+                    if interrupt.requested:
+                        break
+                if interrupt.requested:
+                    history.interrupted = True
+                    print(f"stopped during epoch {epoch}; the history holds the {len(history)} "
+                          "complete epochs, the model keeps its latest weights", flush=True)
+                    save_checkpoint()
+                    return history
+                ppl = _exp(loss_sum.asscalar() / num_tokens)
+                if not math.isfinite(ppl) or ppl > len(vocab) ** 2:
+                    for p, good in zip(param_list, last_good):
+                        p.set_data(good)
+                    raise TrainingDivergedError(
+                        f"training diverged at epoch {epoch}: perplexity is {ppl:.4g}, worse than "
+                        f"{len(vocab)}**2 (the square of what guessing uniformly gives). lr={lr} with "
+                        f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
+                        "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
+                        f"The weights of epoch {epoch - 1} were restored.", history)
+                history.append(epoch, ppl, time.perf_counter() - start, num_tokens)
+                last_good = [p.data(ctx).copy() for p in param_list]
+                monitor.epoch_done(history)
+                done = epoch - first + 1
+                if done in report:
+                    if verbose:
+                        print(f"epoch {epoch}, perplexity {ppl:f}, "
+                              f"time {time.perf_counter() - period_start:.2f} sec", flush=True)
+                        if done in predict:
+                            for prefix in prefixes:
+                                print(" -", predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
+                    save_checkpoint()
+                    period_start = time.perf_counter()
+    finally:
+        monitor.close(history)
     return history
 
 
 def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
                                 num_steps, lr, clipping_theta, batch_size, prefixes, *,
-                                sampling="consecutive", seed=None, verbose=True):
+                                sampling="consecutive", seed=None, **train_kwargs):
     """The chapter's trainer: initialise ``model`` with N(0, 0.01^2), train, print, return a ``History``.
 
     ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
-    ``seed`` makes initialisation and sampling repeatable.
+    ``seed`` makes initialisation and sampling repeatable; further keywords go to ``train``.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
@@ -227,4 +207,4 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
         mx.random.seed(seed)
     model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
     return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-                 batch_size, prefixes, sampling=sampling, seed=seed, verbose=verbose)
+                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)

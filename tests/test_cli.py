@@ -30,7 +30,9 @@ def test_same_seed_same_perplexities():
 
 
 def test_usage_errors_exit_2():
-    for args in (["--num-epochs", "0"], ["--cell", "transformer"], ["--lr", "-1"], ["--bogus"]):
+    for args in (["--num-epochs", "0"], ["--cell", "transformer"], ["--lr", "-1"], ["--bogus"],
+                 ["--batch-size", "0"], ["--num-steps", "x"], ["--clipping-theta", "0"],
+                 ["generate", "--prefix", "a"], ["generate", "--checkpoint", "d", "--prefix", "a", "--temperature", "-1"]):
         result = run_cli(*args)
         assert result.returncode == 2, args
         assert "usage:" in result.stderr
@@ -44,6 +46,65 @@ def test_runtime_error_exits_1_with_a_message(tmp_path):
 
 
 def test_help_lists_the_flags():
-    out = run_cli("--help").stdout
+    out = run_cli("train", "--help").stdout
     for flag in ("--cell", "--num-layers", "--num-hiddens", "--num-epochs", "--lr", "--seed", "--data-dir"):
         assert flag in out
+
+
+TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
+
+
+def test_train_save_generate_resume(tmp_path):
+    ck = str(tmp_path / "ck")
+    first = run_cli("train", "--num-epochs", "2", "--seed", "5", "--checkpoint-dir", ck, *TINY)
+    assert first.returncode == 0, first.stderr
+    assert f"checkpoint saved to {ck}" in first.stdout
+
+    greedy = run_cli("generate", "--checkpoint", ck, "--prefix", "the time", "--num-chars", "30")
+    assert greedy.returncode == 0, greedy.stderr
+    assert greedy.stdout.startswith("the time") and len(greedy.stdout.rstrip("\n")) == 38
+    sampled = [run_cli("generate", "--checkpoint", ck, "--prefix", "the", "--temperature", "1",
+                       "--seed", "9", "--num-chars", "30").stdout for _ in range(2)]
+    assert sampled[0] == sampled[1]
+
+    resumed = run_cli("train", "--resume", "--checkpoint-dir", ck, "--num-epochs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch 2" in resumed.stdout
+    assert [l.split(",")[0] for l in resumed.stdout.splitlines() if l.startswith("epoch")] == ["epoch 3", "epoch 4"]
+    straight = run_cli("train", "--num-epochs", "4", "--seed", "5", *TINY)
+    perplexities = lambda out: [l.split(",")[1] for l in out.splitlines() if l.startswith("epoch")]
+    assert perplexities(resumed.stdout) == perplexities(straight.stdout)[2:]
+
+
+def test_checkpoint_errors_exit_1(tmp_path):
+    missing = run_cli("generate", "--checkpoint", str(tmp_path / "none"), "--prefix", "a")
+    assert missing.returncode == 1 and "no checkpoint directory" in missing.stderr
+    ck = str(tmp_path / "ck")
+    assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", ck, *TINY).returncode == 0
+    other = run_cli("train", "--resume", "--checkpoint-dir", ck, "--num-epochs", "1", "--cell", "gru")
+    assert other.returncode == 1 and "cell is 'lstm' in the checkpoint but 'gru'" in other.stderr
+    other_data = run_cli("train", "--resume", "--checkpoint-dir", ck, "--num-epochs", "1", "--num-examples", "1500")
+    assert other_data.returncode == 1 and "vocabulary" in other_data.stderr
+    no_dir = run_cli("train", "--resume", "--num-epochs", "1")
+    assert no_dir.returncode == 1 and "--resume needs --checkpoint-dir" in no_dir.stderr
+
+
+def test_device_gpu_without_gpu_exits_1():
+    import d2lrnn
+    if d2lrnn.device.num_gpus() > 0:
+        import pytest
+        pytest.skip("this machine has a GPU")
+    result = run_cli("--device", "gpu", "--num-epochs", "1")
+    assert result.returncode == 1 and "--device gpu: MXNet sees no usable GPU" in result.stderr
+
+
+def test_subcommand_help_is_complete():
+    train_help = run_cli("train", "--help").stdout
+    for flag in ("--checkpoint-dir", "--resume", "--device", "--sampling", "--num-steps",
+                 "--batch-size", "--clipping-theta", "--no-progress", "--prefix"):
+        assert flag in train_help
+    gen_help = run_cli("generate", "--help").stdout
+    for flag in ("--checkpoint", "--prefix", "--num-chars", "--temperature", "--top-k", "--seed", "--device"):
+        assert flag in gen_help
+    top = run_cli("--help").stdout
+    assert "train" in top and "generate" in top and "Exit codes" in top

@@ -1,5 +1,7 @@
 """The trainer, prediction, clipping and perplexity, on tiny models and corpora."""
 import math
+import os
+import signal
 
 import mxnet as mx
 import numpy as np
@@ -198,3 +200,34 @@ def test_divergence_stops_with_lr_and_clipping_named_and_keeps_good_weights(tiny
     for k, p in model.collect_params().items():
         assert np.array_equal(good[k].asnumpy(), p.data().asnumpy()), k
     assert "nan" not in capsys.readouterr().out
+
+
+def test_chapter_lr_100_is_stopped_as_divergence(tiny_data):
+    """The lr = 100 of the chapter's prose: finite but astronomical perplexity counts as divergence."""
+    with pytest.raises(TrainingDivergedError, match=r"lr=100 with clipping_theta=1 .*smaller lr"):
+        run(tiny_data, num_epochs=20, lr=100, clipping_theta=1, verbose=False)
+
+
+def test_ctrl_c_stops_after_the_current_minibatch(tiny_data, tmp_path):
+    corpus_indices, vocab = tiny_data
+    calls = []
+
+    class InterruptedModel(d2lrnn.RNNModel):
+        def forward(self, inputs, state):
+            if inputs.shape[0] == 4:  # a training minibatch
+                calls.append(1)
+                if len(calls) == 40:  # somewhere in the second epoch
+                    os.kill(os.getpid(), signal.SIGINT)
+            return super().forward(inputs, state)
+
+    model = InterruptedModel(rnn.LSTM(16, num_layers=2), len(vocab))
+    before = signal.getsignal(signal.SIGINT)
+    history = run(tiny_data, num_epochs=5, model=model, verbose=False,
+                  checkpoint_dir=tmp_path / "ck")[1]
+    assert history.interrupted and len(history) == 1
+    assert len(calls) == 40  # stopped right after the minibatch that was running
+    assert signal.getsignal(signal.SIGINT) is before  # handler restored
+    params = [p.data().asnumpy() for p in model.collect_params().values()]
+    assert all(np.isfinite(p).all() for p in params)
+    _, _, saved_history, _ = d2lrnn.checkpoint.load(tmp_path / "ck", mx.cpu())
+    assert saved_history.interrupted and len(saved_history) == 1

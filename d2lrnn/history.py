@@ -1,0 +1,35 @@
+"""``History``: what a training run records per epoch, for printing, plotting and checkpoints."""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run: perplexity, seconds and tokens seen."""
+
+    epoch: list = field(default_factory=list)
+    perplexity: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    num_tokens: list = field(default_factory=list)
+    interrupted: bool = False  # True when the run was stopped early with Ctrl-C
+
+    def append(self, epoch, perplexity, seconds, num_tokens):
+        self.epoch.append(epoch)
+        self.perplexity.append(perplexity)
+        self.seconds.append(seconds)
+        self.num_tokens.append(num_tokens)
+
+    def __len__(self):
+        return len(self.epoch)
+
+    @property
+    def tokens_per_sec(self):
+        """Training throughput over the whole run (0 before the first epoch)."""
+        total = sum(self.seconds)
+        return sum(self.num_tokens) / total if total > 0 else 0.0
+
+    def __repr__(self):
+        if not self.epoch:
+            return "History(0 epochs)"
+        return (f"History({len(self)} epochs, perplexity {self.perplexity[0]:.2f} -> "
+                f"{self.perplexity[-1]:.2f}, {sum(self.seconds) / len(self):.3f} s/epoch, "
+                f"{self.tokens_per_sec:,.0f} tokens/s{', interrupted' if self.interrupted else ''})")

@@ -1,0 +1,71 @@
+"""Continue a prefix with a trained model: greedy, as in the chapter, or sampled with a temperature."""
+import math
+
+import numpy as np
+from mxnet import nd
+
+
+def check_prefix(prefix, vocab):
+    """Raise ``ValueError`` unless ``prefix`` is a non-empty string of characters in ``vocab``."""
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError(f"prefix must be a non-empty string, got {prefix!r}")
+    unknown = sorted({ch for ch in prefix if ch not in vocab.token_to_idx})
+    if unknown:
+        raise ValueError(
+            f"prefix {prefix!r} contains characters that are not in the vocabulary: "
+            f"{unknown}; the model only knows {''.join(vocab.idx_to_token[1:])!r}"
+            " (text is lower-cased during preprocessing)")
+
+
+def choose_next(logits, temperature=0.0, top_k=None, rng=None, exclude=None):
+    """Index of the next token from ``logits`` (vocab_size,): argmax when ``temperature`` is 0,
+    else a draw from softmax(logits / temperature), restricted to the ``top_k`` largest
+    logits; index ``exclude`` (e.g. ``'<unk>'``) is never chosen."""
+    logits = np.array(logits, dtype=np.float64)
+    if exclude is not None:
+        logits[exclude] = -np.inf
+    if top_k is not None:
+        kth_largest = np.sort(logits)[-top_k]
+        logits = np.where(logits >= kth_largest, logits, -np.inf)
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = (logits - logits.max()) / temperature  # <= 0; as temperature -> 0 all but the max -> -inf
+    p = np.exp(z)
+    return int(rng.choice(len(p), p=p / p.sum()))
+
+
+def _check_sampling(num_chars, temperature, top_k, vocab_size):
+    if isinstance(num_chars, bool) or not isinstance(num_chars, int) or num_chars < 0:
+        raise ValueError(f"num_chars must be a non-negative integer, got {num_chars!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy, 1 = the model's "
+                         f"own distribution), got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                              or not 1 <= top_k < vocab_size):
+        raise ValueError(f"top_k must be None or an integer from 1 to {vocab_size - 1} (the "
+                         f"vocabulary without '<unk>'), got {top_k!r}")
+
+
+def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx, temperature=0.0, top_k=None, seed=None):
+    """``prefix`` followed by ``num_chars`` predicted characters.
+
+    With the default ``temperature=0`` each character is the most likely one (the
+    chapter's greedy prediction). A positive temperature samples from
+    softmax(logits / temperature): below 1 sharper, above 1 flatter; ``top_k`` keeps
+    only the k most likely characters; ``seed`` makes the sampling repeatable.
+    ``'<unk>'`` is never predicted.
+    """
+    check_prefix(prefix, vocab)
+    _check_sampling(num_chars, temperature, top_k, len(vocab))
+    rng = np.random.default_rng(seed)
+    state = model.begin_state(batch_size=1, ctx=ctx)
+    output = [vocab[prefix[0]]]
+    for t in range(len(prefix) - 1 + num_chars):
+        X = nd.array([[output[-1]]], ctx=ctx)  # (1, 1)
+        Y, state = model(X, state)  # Y: (1, vocab_size)
+        if t < len(prefix) - 1:
+            output.append(vocab[prefix[t + 1]])  # warm up on the prefix
+        else:
+            output.append(choose_next(Y[0].asnumpy(), temperature, top_k, rng, exclude=vocab.unk))
+    return "".join(vocab.to_tokens(output))

@@ -1,0 +1,85 @@
+"""Feedback while training: a progress bar, a live plot in notebooks, and a clean stop on Ctrl-C."""
+import signal
+import sys
+import threading
+
+from .plotting import LivePlot
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (where rich display and widgets work)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _resolve(flag, default):
+    if flag == "auto":
+        return default
+    if isinstance(flag, bool):
+        return flag
+    raise ValueError(f"expected True, False or 'auto', got {flag!r}")
+
+
+class TrainingMonitor:
+    """Progress bar (``progress``) and live perplexity plot (``live_plot``) for one run.
+
+    ``'auto'`` shows the bar when stderr is a terminal or in a notebook, and the plot
+    in notebooks only.
+    """
+
+    def __init__(self, num_epochs, first_epoch=1, progress="auto", live_plot="auto"):
+        notebook = in_notebook()
+        self.bar = None
+        if _resolve(progress, notebook or sys.stderr.isatty()):
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=num_epochs, desc="training", unit="epoch", leave=True)
+        self.plot = LivePlot() if _resolve(live_plot, notebook) else None
+        self.num_epochs = num_epochs
+        self.first_epoch = first_epoch
+        self.every = max(1, num_epochs // 50)  # about 50 plot updates per run
+
+    def epoch_done(self, history):
+        epoch = history.epoch[-1]
+        if self.bar is not None:
+            self.bar.set_postfix(epoch=epoch, perplexity=f"{history.perplexity[-1]:.3f}",
+                                 tokens_per_s=f"{history.num_tokens[-1] / history.seconds[-1]:,.0f}")
+            self.bar.update(1)
+        done = epoch - self.first_epoch + 1
+        if self.plot is not None and (done % self.every == 0 or done == self.num_epochs):
+            self.plot.update(history)
+
+    def close(self, history):
+        if self.bar is not None:
+            self.bar.close()
+        if self.plot is not None:
+            self.plot.finish(history)
+
+
+class StopOnInterrupt:
+    """Context manager: the first Ctrl-C (or kernel interrupt) only sets ``requested``.
+
+    The training loop checks ``requested`` after each minibatch, so weights are never
+    left half-updated. A second Ctrl-C raises ``KeyboardInterrupt`` at once. Outside
+    the main thread, where signal handlers cannot be installed, Ctrl-C behaves as usual.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ninterrupt: stopping after the current minibatch (press Ctrl-C again to abort now)",
+              file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
