@@ -2,6 +2,7 @@
 import signal
 import sys
 import threading
+import time
 
 from .plotting import LivePlot
 
@@ -20,6 +21,38 @@ def _resolve(flag, default):
     raise ValueError(f"expected True, False or 'auto', got {flag!r}")
 
 
+class NotebookBar:
+    """tqdm's progress bar as text that redraws in place in a notebook output.
+
+    Unlike tqdm's widget it needs no widget state, so the saved notebook shows the
+    final bar. It has the small part of tqdm's interface the monitor uses.
+    """
+
+    def __init__(self, total, desc="training", unit="epoch"):
+        from IPython.display import display
+        self.n, self.total, self.desc, self.unit, self.postfix = 0, total, desc, unit, ""
+        self.start = time.perf_counter()
+        self.handle = display(self._text(), display_id=True)
+
+    def _text(self):
+        from IPython.display import Pretty
+        from tqdm import tqdm
+        return Pretty(tqdm.format_meter(self.n, self.total, time.perf_counter() - self.start,
+                                        prefix=self.desc, unit=self.unit, postfix=self.postfix,
+                                        ncols=120))
+
+    def set_postfix(self, **kwargs):
+        self.postfix = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+
+    def update(self, n=1):
+        self.n += n
+        if self.handle is not None:
+            self.handle.update(self._text())
+
+    def close(self):
+        pass  # the last drawn bar stays in the output
+
+
 class TrainingMonitor:
     """Progress bar (``progress``) and live perplexity plot (``live_plot``) for one run.
 
@@ -31,8 +64,11 @@ class TrainingMonitor:
         notebook = in_notebook()
         self.bar = None
         if _resolve(progress, notebook or sys.stderr.isatty()):
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=num_epochs, desc="training", unit="epoch", leave=True)
+            if notebook:
+                self.bar = NotebookBar(num_epochs)
+            else:
+                from tqdm import tqdm
+                self.bar = tqdm(total=num_epochs, desc="training", unit="epoch", leave=True)
         self.plot = LivePlot() if _resolve(live_plot, notebook) else None
         self.num_epochs = num_epochs
         self.first_epoch = first_epoch

@@ -48,3 +48,13 @@ def test_live_plot_draws_and_releases_its_figure():
     plot.finish(_history(5))
     assert [len(line.get_xdata()) for line in plot.ax.lines] == [5]
     assert not plt.fignum_exists(plot.fig.number)
+
+
+def test_notebook_bar_text():
+    from d2lrnn.progress import NotebookBar
+    bar = NotebookBar(3)
+    bar.set_postfix(perplexity="2.000")
+    bar.update()
+    bar.update()
+    text = bar._text().data
+    assert text.startswith("training:  67%") and "2/3" in text and "perplexity=2.000" in text
