@@ -1,5 +1,4 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
-from mxnet import nd
 from mxnet.gluon import nn, rnn
 
 RECURRENT_LAYERS = (rnn.RNN, rnn.GRU, rnn.LSTM)
@@ -10,12 +9,13 @@ def num_state_arrays(rnn_layer):
     return 2 if isinstance(rnn_layer, rnn.LSTM) else 1
 
 
-class RNNModel(nn.Block):
+class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.
 
     ``model(X, state)`` takes token indices X of shape (batch_size, num_steps) and
     returns logits of shape (num_steps * batch_size, vocab_size), time-major (all of
-    step 0's batch, then step 1's, ...), and the new state.
+    step 0's batch, then step 1's, ...), and the new state. It is a ``HybridBlock``:
+    ``model.hybridize()`` compiles it into one graph, with the same numbers.
     """
 
     def __init__(self, rnn_layer, vocab_size, **kwargs):
@@ -30,14 +30,17 @@ class RNNModel(nn.Block):
             raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {rnn_layer._layout!r}")
         self.rnn = rnn_layer
         self.vocab_size = vocab_size
-        self.dense = nn.Dense(vocab_size)
+        self.dense = nn.Dense(vocab_size, flatten=False)
 
     def forward(self, inputs, state):
         check_state(self.rnn, state, inputs.shape[0])
-        X = nd.one_hot(inputs.T, self.vocab_size)  # (num_steps, batch_size, vocab_size)
+        return super().forward(inputs, state)
+
+    def hybrid_forward(self, F, inputs, state):
+        X = F.one_hot(F.transpose(inputs), self.vocab_size)  # (num_steps, batch_size, vocab_size)
         Y, state = self.rnn(X, state)  # Y: (num_steps, batch_size, num_hiddens)
-        output = self.dense(Y.reshape((-1, Y.shape[-1])))  # (num_steps * batch_size, vocab_size)
-        return output, state
+        output = self.dense(Y)  # (num_steps, batch_size, vocab_size)
+        return F.reshape(output, (-1, self.vocab_size)), state  # (num_steps * batch_size, vocab_size)
 
     def begin_state(self, *args, **kwargs):
         """Zero state from the recurrent layer: a list of (num_layers, batch_size, num_hiddens) arrays."""

@@ -101,7 +101,7 @@ def _epoch_rng(seed, epoch):
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
-          checkpoint_dir=None, checkpoint_extra=None):
+          checkpoint_dir=None, checkpoint_extra=None, hybridize=True):
     """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
     SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
@@ -109,6 +109,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     so gradients stop at the batch boundary); random sampling starts every minibatch
     from a zero state. Loss is summed on the device and read once per epoch.
 
+    A ``HybridBlock`` model is hybridized first (``hybridize=False`` keeps it imperative).
     ``history`` continues an earlier run (epochs are numbered on from it).
     ``checkpoint_dir`` saves a checkpoint at each printed epoch, at the end and on
     Ctrl-C. Ctrl-C stops after the current minibatch and returns the history so far
@@ -120,6 +121,9 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                         clipping_theta, batch_size, prefixes, sampling)
     sampler = SAMPLERS[sampling]
     loss = gloss.SoftmaxCrossEntropyLoss()
+    if hybridize and isinstance(model, gluon.HybridBlock):
+        # One cached graph per input shape: same numbers, less Python work per minibatch.
+        model.hybridize(static_alloc=True, static_shape=True)
     # Finish deferred initialisation now, so the starting weights can be kept.
     model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
     param_list = list(model.collect_params().values())
