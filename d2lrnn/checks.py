@@ -291,8 +291,8 @@ def _stack_output_diagnoses(inputs, state, params, cell_fn):
             yield (f"it returns the outputs of layer {k} of {num_layers}: only the top layer's outputs "
                    "are returned (and each layer reads the outputs of the layer below)",
                    lambda k=k: deep_rnn(inputs, [s[:k] for s in state], params[:k], cell_fn)[0])
-        yield ("every layer starts from layer 1's state: each layer has its own state, layer l starts "
-               "from state[i][l]",
+        yield ("every layer starts from the bottom layer's state, state[i][0]: each layer has its own "
+               "state, layer l starts from state[i][l]",
                lambda: deep_rnn(inputs, [nd.broadcast_to(s[:1], s.shape) for s in state], params, cell_fn)[0])
         yield ("layer l starts from the final state of layer l - 1 instead of its own state: "
                "take layer l's state from state[i][l] before its time loop",
@@ -331,8 +331,8 @@ def _check_deep_rnn(fn):
             raise Mistake(f"the outputs are right but it returns the state it was given {setting}: return "
                           "each layer's state after the last time step")
         if num_layers > 1 and all(_close(s, w[::-1]) for s, w in zip(new_state, want_state)):
-            raise Mistake(f"the layers of the returned state are in reverse order {setting}: layer 1 "
-                          "(the bottom layer) comes first")
+            raise Mistake(f"the layers of the returned state are in reverse order {setting}: the bottom "
+                          "layer comes first")
         if len(state) == 2 and _close(new_state[0], want_state[1]) and _close(new_state[1], want_state[0]):
             raise Mistake(f"the returned state is [C, H] {setting}; it should be [H, C], as Gluon's")
         wrong = [f"state[{i}][{l}]" for i, (s, w) in enumerate(zip(new_state, want_state))

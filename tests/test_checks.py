@@ -274,7 +274,7 @@ def wrong(**mistake):
                               "must read the output sequence of layer l (with 3 layers of rnn_cell)"),
     (wrong(return_layer=0), "it returns the outputs of layer 1 of 3: only the top layer's outputs"),
     (wrong(return_layer=1), "it returns the outputs of layer 2 of 3"),
-    (wrong(start_from_layer0=True), "every layer starts from layer 1's state"),
+    (wrong(start_from_layer0=True), "every layer starts from the bottom layer's state, state[i][0]"),
     (wrong(return_given_state=True), "the outputs are right but it returns the state it was given "
                                      "(with 1 layer of rnn_cell)"),
     (wrong(unstacked_outputs=True), "outputs is a list of 4 arrays; stack them into one array of shape "
