@@ -12,7 +12,6 @@ import numpy as np
 from mxnet import init, nd
 from mxnet.gluon import rnn
 
-from .models import RNNModel
 from .scratch import CELLS, GATES, LAYER_PARAMS, NUM_STATE_ARRAYS, deep_rnn
 
 TOLERANCE, TOLERANCE_TEXT = 1e-5, "1e-5"
@@ -126,7 +125,8 @@ def _check_state_tuple(result, cell, what):
                       + (" (note the comma)" if want == 1 else ""))
     if not isinstance(result, (tuple, list)) or len(result) != want \
             or not all(isinstance(r, nd.NDArray) for r in result):
-        got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+        got = (f"{len(result)} value{'s' if len(result) != 1 else ''}" if isinstance(result, (tuple, list))
+               else type(result).__name__)
         raise Mistake(f"{what} {got}; return the new state as a tuple of {want} array(s), `return {names}`")
     want_shape = (BATCH_SIZE, NUM_HIDDENS)
     for name, r in zip(names.strip("(,)").split(", "), result):
@@ -345,24 +345,22 @@ def _check_deep_rnn(fn):
 
 # ---------------------------------------------------------------- against Gluon
 
-GLUON_LAYERS = {"rnn": lambda h: rnn.RNN(h, num_layers=2, activation="tanh"),
-                "gru": lambda h: rnn.GRU(h, num_layers=2),
-                "lstm": lambda h: rnn.LSTM(h, num_layers=2)}
+GLUON_LAYERS = {"rnn": lambda: rnn.RNN(NUM_HIDDENS, num_layers=2, activation="tanh", input_size=NUM_INPUTS),
+                "gru": lambda: rnn.GRU(NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS),
+                "lstm": lambda: rnn.LSTM(NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS)}
 GLUON_NAMES = {"rnn": "rnn.RNN(activation='tanh')", "gru": "rnn.GRU", "lstm": "rnn.LSTM"}
 
 
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
-    vocab_size = NUM_INPUTS
-    model = RNNModel(GLUON_LAYERS[cell](NUM_HIDDENS), vocab_size)
-    model.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
-    model(nd.zeros((1, 1)), model.begin_state(batch_size=1))  # finish Gluon's deferred initialisation
+    layer = GLUON_LAYERS[cell]()
+    layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)
-    for p in model.collect_params().values():
+    for p in layer.collect_params().values():
         p.set_data(_random(rng, p.shape))
-    inputs = _random(rng, (NUM_STEPS, BATCH_SIZE, vocab_size))
-    state = [_random(rng, s.shape) for s in model.begin_state(batch_size=BATCH_SIZE)]
-    want_outputs, want_state = model.rnn(inputs, state)
-    params = [tuple(getattr(model.rnn, f"l{l}_{name}").data() for name in LAYER_PARAMS) for l in range(2)]
+    inputs = _random(rng, (NUM_STEPS, BATCH_SIZE, NUM_INPUTS))
+    state = [_random(rng, s.shape) for s in layer.begin_state(batch_size=BATCH_SIZE)]
+    want_outputs, want_state = layer(inputs, state)
+    params = [tuple(getattr(layer, f"l{l}_{name}").data() for name in LAYER_PARAMS) for l in range(2)]
     result = _call(deep_rnn_fn, "deep_rnn", inputs, state, params, cell_fn)
     outputs, new_state = _check_stack_result(result, state, 2)
     diff = max([_max_diff(outputs, want_outputs)] + [_max_diff(s, w) for s, w in zip(new_state, want_state)])

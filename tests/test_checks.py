@@ -194,7 +194,7 @@ def lstm_stub(X, state, params):
     (lstm_returns_c_first, "it returned (C, H); return (H, C)"),
     (lstm_no_tanh_on_c, "wrong values: H differ from the reference by up to"),
     (lstm_no_tanh_on_c, "C is right, so look at the output gate O and H = O * tanh(C)"),
-    (lstm_only_h, "it returned 1 values; return the new state as a tuple of 2 array(s), `return (H, C)`"),
+    (lstm_only_h, "it returned 1 value; return the new state as a tuple of 2 array(s), `return (H, C)`"),
 ])
 def test_lstm_cell_mistakes_are_named(fn, message, capsys):
     passed, out = verdict(checks.check_lstm_cell, fn, capsys=capsys)
