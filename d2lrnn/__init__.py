@@ -1,7 +1,9 @@
 """d2lrnn: the helper package for the d2l.ai chapter "Deep Recurrent Neural Networks" (MXNet Gluon).
 
 ``import d2lrnn as d2l`` gives the chapter's API: ``load_data_time_machine``,
-``try_gpu``, ``RNNModel``, ``train_and_predict_rnn_gluon``, ``predict_rnn_gluon``.
+``try_gpu``, ``RNNModel``, ``train_and_predict_rnn_gluon``, ``predict_rnn_gluon``, and for
+the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
+``train_and_predict_rnn``.
 
 Importing d2lrnn sets ``OMP_NUM_THREADS`` to the number of available CPUs when it
 is unset, because MXNet reads it only once, when it is imported (import d2lrnn
@@ -24,8 +26,10 @@ from .history import History  # noqa: E402
 from .models import RNNModel  # noqa: E402
 from .plotting import LivePlot, plot_perplexity  # noqa: E402
 from .predict import predict_rnn_gluon  # noqa: E402
+from .scratch import RNNModelScratch, from_gluon  # noqa: E402
 from .training import (  # noqa: E402
-    TrainingDivergedError, grad_clipping, perplexity, train, train_and_predict_rnn_gluon)
+    TrainingDivergedError, grad_clipping, perplexity, train, train_and_predict_rnn,
+    train_and_predict_rnn_gluon)
 
 __version__ = "0.1.0"
 

@@ -49,14 +49,21 @@ class RNNModel(nn.HybridBlock):
 
 def check_state(rnn_layer, state, batch_size):
     """Raise ``ValueError`` unless ``state`` has the structure and shapes ``rnn_layer`` expects."""
-    want_len = num_state_arrays(rnn_layer)
-    kind = type(rnn_layer).__name__
+    want_shape = (rnn_layer._num_layers * rnn_layer._dir, batch_size, rnn_layer._hidden_size)
+    check_state_arrays(state, type(rnn_layer).__name__, num_state_arrays(rnn_layer), want_shape)
+
+
+def check_state_arrays(state, kind, want_len, want_shape):
+    """Raise ``ValueError`` unless ``state`` is a list of ``want_len`` arrays of shape ``want_shape``.
+
+    ``kind`` names the layer in the message ('LSTM', 'GRU', 'RNN').
+    """
+    batch_size = want_shape[1]
     if not isinstance(state, (list, tuple)) or len(state) != want_len:
         got = f"a list of {len(state)} arrays" if isinstance(state, (list, tuple)) else type(state).__name__
         raise ValueError(
-            f"state for an {kind} layer must be a list of {want_len} array(s), got {got}; "
+            f"state for {'an' if kind in ('LSTM', 'RNN') else 'a'} {kind} layer must be a list of {want_len} array(s), got {got}; "
             "create it with model.begin_state(batch_size=..., ctx=...)")
-    want_shape = (rnn_layer._num_layers * rnn_layer._dir, batch_size, rnn_layer._hidden_size)
     for i, s in enumerate(state):
         if tuple(s.shape) != want_shape:
             raise ValueError(

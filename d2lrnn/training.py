@@ -212,3 +212,26 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
     model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
     return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
                  batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
+
+
+def train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
+                          num_steps, lr, clipping_theta, batch_size, prefixes, *, seed=None,
+                          **train_kwargs):
+    """The chapter's trainer for from-scratch models: initialise, train with ``train``, print, return a ``History``.
+
+    ``model`` (e.g. ``RNNModelScratch``) takes the place of the 2019 book's ``rnn``,
+    ``get_params``, ``init_rnn_state`` and ``num_hiddens``. Its parameters are
+    re-initialised with their own initialisers (weights N(0, 0.01^2), biases 0, as the
+    book's ``get_params``). ``is_random_iter`` picks random instead of consecutive sampling;
+    further keywords go to ``train``.
+    """
+    if not isinstance(is_random_iter, bool):
+        raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
+    sampling = "random" if is_random_iter else "consecutive"
+    check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
+                        clipping_theta, batch_size, prefixes, sampling)
+    if seed is not None:
+        mx.random.seed(seed)
+    model.initialize(ctx=ctx, force_reinit=True)
+    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
+                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)

@@ -1,0 +1,334 @@
+"""The exercise checks catch each typical mistake with the right message and pass correct code.
+
+The implementations here are written independently of ``d2lrnn.scratch`` (other
+formulas, other loop orders), so a pass means "computes the same", not "is the same code".
+"""
+import pytest
+from mxnet import nd
+
+from d2lrnn import checks, scratch
+
+
+def verdict(check, *fns, capsys):
+    """(returned bool, printed text) of one check."""
+    passed = check(*fns)
+    return passed, capsys.readouterr().out
+
+
+def affine(X, W, b):
+    return nd.FullyConnected(X, W, b, num_hidden=W.shape[0])  # X W^T + b
+
+
+# ---------------------------------------------------------------- RNN cells
+
+def rnn_right(X, state, params):
+    W_xh, W_hh, b_xh, b_hh = params
+    return (nd.tanh(affine(X, W_xh, b_xh) + affine(state[0], W_hh, b_hh)),)
+
+
+def rnn_relu(X, state, params):
+    W_xh, W_hh, b_xh, b_hh = params
+    return (nd.relu(affine(X, W_xh, b_xh) + affine(state[0], W_hh, b_hh)),)
+
+
+def rnn_ignores_state(X, state, params):
+    W_xh, W_hh, b_xh, b_hh = params
+    return (nd.tanh(affine(X, W_xh, b_xh) + b_hh),)
+
+
+def rnn_no_tuple(X, state, params):
+    return rnn_right(X, state, params)[0]
+
+
+def rnn_untransposed(X, state, params):
+    W_xh, W_hh, b_xh, b_hh = params
+    return (nd.tanh(nd.dot(X, W_xh) + b_xh + nd.dot(state[0], W_hh) + b_hh),)
+
+
+def rnn_transposed_result(X, state, params):
+    return (rnn_right(X, state, params)[0].T,)
+
+
+def rnn_no_hidden_bias(X, state, params):
+    W_xh, W_hh, b_xh, b_hh = params
+    return (nd.tanh(affine(X, W_xh, b_xh) + nd.dot(state[0], W_hh, transpose_b=True)),)
+
+
+def rnn_stub(X, state, params):
+    raise NotImplementedError("write rnn_cell")
+
+
+@pytest.mark.parametrize("fn, message", [
+    (rnn_stub, "not implemented yet: `rnn_stub` still raises NotImplementedError"),
+    (rnn_relu, "it uses relu; the RNN cell uses tanh"),
+    (rnn_ignores_state, "the previous hidden state H is not used (the state is not carried)"),
+    (rnn_no_tuple, "it returned a single array; return the new state as a tuple, `return (H,)` (note the comma)"),
+    (rnn_untransposed, "raised MXNetError at `return (nd.tanh(nd.dot(X, W_xh) + b_xh + nd.dot(state[0], W_hh) "
+                       "+ b_hh),)`: Check failed"),
+    (rnn_untransposed, "Hint: MXNet stores each weight as (num_gates * num_hiddens, num_inputs)"),
+    (rnn_transposed_result, "wrong shape: H has shape (4, 3) (it is transposed), but should be "
+                            "(batch_size, num_hiddens) = (3, 4)"),
+    (rnn_no_hidden_bias, "the hidden bias b_h (h2h_bias) is missing"),
+])
+def test_rnn_cell_mistakes_are_named(fn, message, capsys):
+    passed, out = verdict(checks.check_rnn_cell, fn, capsys=capsys)
+    assert passed is False
+    assert out.startswith("\u2718 rnn_cell: ") and message in out
+
+
+# ---------------------------------------------------------------- GRU cells
+
+def gru_parts(X, H, params, order=(0, 1, 2)):
+    """Per-gate affine maps of X and H, in the order the test asks for."""
+    W_x, W_h, b_x, b_h = params
+    h = H.shape[1]
+    rows = [slice(k * h, (k + 1) * h) for k in order]
+    xs = [affine(X, W_x[r], b_x[r]) for r in rows]
+    hs = [affine(H, W_h[r], b_h[r]) for r in rows]
+    return xs, hs
+
+
+def gru_right(X, state, params):
+    (x_r, x_z, x_n), (h_r, h_z, h_n) = gru_parts(X, state[0], params)
+    r, z = nd.sigmoid(x_r + h_r), nd.sigmoid(x_z + h_z)
+    n = nd.tanh(x_n + r * h_n)
+    return (n + z * (state[0] - n),)  # = z * H + (1 - z) * n
+
+
+def gru_swapped_gates(X, state, params):
+    (x_r, x_z, x_n), (h_r, h_z, h_n) = gru_parts(X, state[0], params, order=(1, 0, 2))
+    r, z = nd.sigmoid(x_r + h_r), nd.sigmoid(x_z + h_z)
+    n = nd.tanh(x_n + r * h_n)
+    return (z * state[0] + (1 - z) * n,)
+
+
+def gru_flipped_update(X, state, params):
+    (x_r, x_z, x_n), (h_r, h_z, h_n) = gru_parts(X, state[0], params)
+    r, z = nd.sigmoid(x_r + h_r), nd.sigmoid(x_z + h_z)
+    n = nd.tanh(x_n + r * h_n)
+    return ((1 - z) * state[0] + z * n,)
+
+
+def gru_reset_before(X, state, params):
+    W_x, W_h, b_x, b_h = params
+    H = state[0]
+    h = H.shape[1]
+    (x_r, x_z, x_n), (h_r, h_z, _) = gru_parts(X, H, params)
+    r, z = nd.sigmoid(x_r + h_r), nd.sigmoid(x_z + h_z)
+    n = nd.tanh(x_n + affine(r * H, W_h[2 * h:], b_h[2 * h:]))
+    return (z * H + (1 - z) * n,)
+
+
+def gru_unsplit(X, state, params):
+    W_x, W_h, b_x, b_h = params
+    return (nd.sigmoid(affine(X, W_x, b_x) + affine(state[0], W_h, b_h)),)
+
+
+@pytest.mark.parametrize("fn, message", [
+    (gru_swapped_gates, "wrong gate order: your code reads the stacked blocks of the weights as z, r, n, "
+                        "but MXNet stacks them as r (reset gate), z (update gate), n (candidate state)"),
+    (gru_flipped_update, "the update gate is used the other way round: MXNet computes "
+                         "H = Z * H_prev + (1 - Z) * H_tilda"),
+    (gru_reset_before, "the reset gate is applied before the matrix multiplication"),
+    (gru_unsplit, "wrong shape: H has shape (3, 12) (all the gates together: split them with "
+                  "nd.split(..., num_outputs=3, axis=1))"),
+])
+def test_gru_cell_mistakes_are_named(fn, message, capsys):
+    passed, out = verdict(checks.check_gru_cell, fn, capsys=capsys)
+    assert passed is False
+    assert out.startswith("\u2718 gru_cell: ") and message in out
+
+
+# ---------------------------------------------------------------- LSTM cells
+
+def lstm_step(X, state, params, order=(0, 1, 2, 3), tanh_c=True, carry_c=True):
+    W_x, W_h, b_x, b_h = params
+    H, C = state
+    h = H.shape[1]
+    pre = [affine(X, W_x[k * h:(k + 1) * h], b_x[k * h:(k + 1) * h])
+           + affine(H, W_h[k * h:(k + 1) * h], b_h[k * h:(k + 1) * h]) for k in order]
+    i, f, o = nd.sigmoid(pre[0]), nd.sigmoid(pre[1]), nd.sigmoid(pre[3])
+    C = (f * C if carry_c else 0) + i * nd.tanh(pre[2])
+    return (o * (nd.tanh(C) if tanh_c else C), C)
+
+
+def lstm_right(X, state, params):
+    return lstm_step(X, state, params)
+
+
+def lstm_swapped_input_forget(X, state, params):
+    return lstm_step(X, state, params, order=(1, 0, 2, 3))
+
+
+def lstm_ifog(X, state, params):
+    return lstm_step(X, state, params, order=(0, 1, 3, 2))
+
+
+def lstm_ignores_memory(X, state, params):
+    return lstm_step(X, state, params, carry_c=False)
+
+
+def lstm_returns_c_first(X, state, params):
+    return lstm_step(X, state, params)[::-1]
+
+
+def lstm_no_tanh_on_c(X, state, params):
+    return lstm_step(X, state, params, tanh_c=False)
+
+
+def lstm_only_h(X, state, params):
+    return (lstm_step(X, state, params)[0],)
+
+
+def lstm_stub(X, state, params):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lstm_stub, "not implemented yet: `lstm_stub` still raises NotImplementedError"),
+    (lstm_swapped_input_forget, "wrong gate order: your code reads the stacked blocks of the weights as "
+                                "f, i, g, o, but MXNet stacks them as i (input gate), f (forget gate), "
+                                "g (candidate memory), o (output gate)"),
+    (lstm_ifog, "reads the stacked blocks of the weights as i, f, o, g, but MXNet stacks them as i"),
+    (lstm_ignores_memory, "the previous memory cell C is not used (the state is not carried)"),
+    (lstm_returns_c_first, "it returned (C, H); return (H, C)"),
+    (lstm_no_tanh_on_c, "wrong values: H differ from the reference by up to"),
+    (lstm_no_tanh_on_c, "C is right, so look at the output gate O and H = O * tanh(C)"),
+    (lstm_only_h, "it returned 1 value; return the new state as a tuple of 2 array(s), `return (H, C)`"),
+])
+def test_lstm_cell_mistakes_are_named(fn, message, capsys):
+    passed, out = verdict(checks.check_lstm_cell, fn, capsys=capsys)
+    assert passed is False
+    assert out.startswith("\u2718 lstm_cell: ") and message in out
+
+
+@pytest.mark.parametrize("check, fn, name", [
+    (checks.check_rnn_cell, rnn_right, "rnn_cell"),
+    (checks.check_gru_cell, gru_right, "gru_cell"),
+    (checks.check_lstm_cell, lstm_right, "lstm_cell"),
+    (checks.check_rnn_cell, scratch.rnn_cell, "rnn_cell"),
+    (checks.check_gru_cell, scratch.gru_cell, "gru_cell"),
+    (checks.check_lstm_cell, scratch.lstm_cell, "lstm_cell"),
+])
+def test_correct_cells_pass(check, fn, name, capsys):
+    passed, out = verdict(check, fn, capsys=capsys)
+    assert passed is True
+    assert out.startswith(f"\u2714 {name} is correct: ") and "Well done!" in out
+
+
+# ---------------------------------------------------------------- the stacking loop
+
+def stack_time_outer(inputs, state, params, cell):
+    """Correct, with the loops the other way round: time outside, layers inside."""
+    layer_states = [tuple(s[l] for s in state) for l in range(len(params))]
+    outputs = []
+    for X in inputs:
+        for l, layer_params in enumerate(params):
+            layer_states[l] = cell(X, layer_states[l], layer_params)
+            X = layer_states[l][0]
+        outputs.append(X)
+    return nd.stack(*outputs), [nd.stack(*[ls[i] for ls in layer_states]) for i in range(len(state))]
+
+
+def stack_with(inputs, state, params, cell, *, restart_each_step=False, feed_inputs=False,
+               return_layer=None, start_from_layer0=False, return_given_state=False,
+               unstacked_outputs=False, per_layer_state=False, concat_time=False):
+    """The layer-outer loop with one chosen mistake."""
+    layer_inputs, finals, per_layer = list(inputs), [], []
+    for l, layer_params in enumerate(params):
+        start = tuple(s[0 if start_from_layer0 else l] for s in state)
+        layer_state, outputs = start, []
+        for X in (list(inputs) if feed_inputs else layer_inputs):
+            layer_state = cell(X, start if restart_each_step else layer_state, layer_params)
+            outputs.append(layer_state[0])
+        finals.append(layer_state)
+        per_layer.append(outputs)
+        layer_inputs = outputs
+    top = per_layer[min(return_layer, len(params) - 1)] if return_layer is not None else layer_inputs
+    new_state = [nd.stack(*[f[i] for f in finals]) for i in range(len(state))]
+    if return_given_state:
+        new_state = state
+    if per_layer_state:
+        new_state = finals
+    if unstacked_outputs:
+        return top, new_state
+    if concat_time:
+        return nd.concat(*top, dim=0), new_state
+    return nd.stack(*top), new_state
+
+
+def deep_rnn_stub(inputs, state, params, cell):
+    raise NotImplementedError("write deep_rnn")
+
+
+def wrong(**mistake):
+    return lambda inputs, state, params, cell: stack_with(inputs, state, params, cell, **mistake)
+
+
+@pytest.mark.parametrize("fn, message", [
+    (deep_rnn_stub, "not implemented yet: `deep_rnn_stub` still raises NotImplementedError"),
+    (wrong(restart_each_step=True), "the state is not carried from one time step to the next: within a "
+                                    "layer, each step must start from the state the previous step returned "
+                                    "(with 1 layer of rnn_cell)"),
+    (wrong(feed_inputs=True), "layers are not stacked: every layer reads the original inputs. Layer l + 1 "
+                              "must read the output sequence of layer l (with 3 layers of rnn_cell)"),
+    (wrong(return_layer=0), "it returns the outputs of layer 1 of 3: only the top layer's outputs"),
+    (wrong(return_layer=1), "it returns the outputs of layer 2 of 3"),
+    (wrong(start_from_layer0=True), "every layer starts from the bottom layer's state, state[i][0]"),
+    (wrong(return_given_state=True), "the outputs are right but it returns the state it was given "
+                                     "(with 1 layer of rnn_cell)"),
+    (wrong(unstacked_outputs=True), "outputs is a list of 4 arrays; stack them into one array of shape "
+                                    "(num_steps, batch_size, num_hiddens) = (4, 3, 4)"),
+    (wrong(concat_time=True), "wrong shape: outputs has shape (12, 4), but should be "
+                              "(num_steps, batch_size, num_hiddens) = (4, 3, 4)"),
+    (wrong(per_layer_state=True), "wrong shape: the new state is a list of 1: tuple, but should be a list "
+                                  "of 1 array(s) of shape (num_layers, batch_size, num_hiddens) = (1, 3, 4)"),
+])
+def test_deep_rnn_mistakes_are_named(fn, message, capsys):
+    passed, out = verdict(checks.check_deep_rnn, fn, capsys=capsys)
+    assert passed is False
+    assert out.startswith("\u2718 deep_rnn: ") and message in out
+
+
+def test_feeding_inputs_to_every_layer_is_explained_when_the_shapes_clash(capsys):
+    """With 5 input features and 4 hidden units, the unstacked loop fails inside the cell; the hint says why."""
+    def feed_inputs_unless_square(inputs, state, params, cell):
+        if inputs.shape[2] == checks.NUM_HIDDENS:
+            return stack_time_outer(inputs, state, params, cell)
+        return stack_with(inputs, state, params, cell, feed_inputs=True)
+    passed, out = verdict(checks.check_deep_rnn, feed_inputs_unless_square, capsys=capsys)
+    assert passed is False
+    assert "raised MXNetError" in out and "Hint: layer 1 reads the inputs (5 features per step) but every " \
+        "layer above reads the outputs of the layer below (4 features)" in out
+
+
+@pytest.mark.parametrize("fn", [stack_time_outer, scratch.deep_rnn, wrong()])
+def test_correct_stacking_passes(fn, capsys):
+    passed, out = verdict(checks.check_deep_rnn, fn, capsys=capsys)
+    assert passed is True
+    assert out.startswith("\u2714 deep_rnn is correct: ") and "Well done!" in out
+
+
+# ---------------------------------------------------------------- against Gluon
+
+def test_check_against_gluon_passes_correct_code_and_names_the_stub(capsys):
+    passed, out = verdict(checks.check_against_gluon, stack_time_outer, rnn_right, gru_right, lstm_right,
+                          capsys=capsys)
+    assert passed is True and out.count("\u2714") == 3
+    assert "same outputs and state as Gluon's fused rnn.LSTM" in out
+    passed, out = verdict(checks.check_against_gluon, stack_time_outer, rnn_right, gru_right, lstm_stub,
+                          capsys=capsys)
+    assert passed is False
+    lines = out.splitlines()
+    assert lines[0].startswith("\u2714 deep_rnn with rnn_cell") and lines[1].startswith("\u2714 deep_rnn with gru_cell")
+    assert lines[2] == ("\u2718 deep_rnn with lstm_cell: not implemented yet: `lstm_stub` still raises "
+                        "NotImplementedError. Replace that line with your code, run its cell, then run "
+                        "this check again.")
+
+
+def test_check_against_gluon_catches_a_wrong_cell(capsys):
+    passed, out = verdict(checks.check_against_gluon, scratch.deep_rnn, rnn_right, gru_swapped_gates,
+                          lstm_right, capsys=capsys)
+    assert passed is False
+    assert "\u2718 deep_rnn with gru_cell: outputs or state differ from Gluon's rnn.GRU by up to" in out
+    assert "run check_gru_cell and check_deep_rnn to find out where" in out
