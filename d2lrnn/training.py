@@ -119,6 +119,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
+    if checkpoint_dir is not None:
+        checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
     sampler = SAMPLERS[sampling]
     loss = gloss.SoftmaxCrossEntropyLoss()
     if hybridize and isinstance(model, gluon.HybridBlock):
