@@ -14,11 +14,13 @@ from ._threads import set_default_omp_threads
 set_default_omp_threads()
 
 from .data import (  # noqa: E402  (mxnet must be imported after the thread setting)
-    Vocab, check_corpus_length, data_iter_consecutive, data_iter_random,
-    load_data_time_machine, min_corpus_length, preprocess)
+    Vocab, check_corpus_length, data_iter_consecutive, data_iter_random, load_data_books,
+    load_data_time_machine, min_corpus_length, preprocess, read_gutenberg, split_corpus,
+    strip_gutenberg)
 from .device import try_all_gpus, try_gpu  # noqa: E402
 from .download import (  # noqa: E402
-    TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, resolve_data_dir)
+    TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, gutenberg_resource,
+    resolve_data_dir)
 from .models import RNNModel  # noqa: E402
 from .plotting import plot_perplexity  # noqa: E402
 from .training import (  # noqa: E402
