@@ -24,8 +24,8 @@ from .download import (  # noqa: E402
 from .models import RNNModel  # noqa: E402
 from .plotting import plot_perplexity  # noqa: E402
 from .training import (  # noqa: E402
-    History, TrainingDivergedError, grad_clipping, perplexity, predict_rnn_gluon, train,
-    train_and_predict_rnn_gluon)
+    History, TrainingDivergedError, evaluate_perplexity, grad_clipping, perplexity,
+    predict_rnn_gluon, train, train_and_predict_rnn_gluon)
 
 __version__ = "0.1.0"
 

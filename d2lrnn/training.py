@@ -30,18 +30,25 @@ class TrainingDivergedError(FloatingPointError):
 
 @dataclass
 class History:
-    """Per-epoch record of a training run: perplexity, seconds and tokens seen."""
+    """Per-epoch record of a training run: perplexity, seconds and tokens seen.
+
+    ``val_perplexity`` holds the held-out perplexity after each epoch, and stays
+    empty when training had no validation data. ``seconds`` is training time only.
+    """
 
     epoch: list = field(default_factory=list)
     perplexity: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     num_tokens: list = field(default_factory=list)
+    val_perplexity: list = field(default_factory=list)
 
-    def append(self, epoch, perplexity, seconds, num_tokens):
+    def append(self, epoch, perplexity, seconds, num_tokens, val_perplexity=None):
         self.epoch.append(epoch)
         self.perplexity.append(perplexity)
         self.seconds.append(seconds)
         self.num_tokens.append(num_tokens)
+        if val_perplexity is not None:
+            self.val_perplexity.append(val_perplexity)
 
     def __len__(self):
         return len(self.epoch)
@@ -55,8 +62,10 @@ class History:
     def __repr__(self):
         if not self.epoch:
             return "History(0 epochs)"
+        valid = (f", validation perplexity {self.val_perplexity[0]:.2f} -> {self.val_perplexity[-1]:.2f}"
+                 if self.val_perplexity else "")
         return (f"History({len(self)} epochs, perplexity {self.perplexity[0]:.2f} -> "
-                f"{self.perplexity[-1]:.2f}, {sum(self.seconds) / len(self):.3f} s/epoch, "
+                f"{self.perplexity[-1]:.2f}{valid}, {sum(self.seconds) / len(self):.3f} s/epoch, "
                 f"{self.tokens_per_sec:,.0f} tokens/s)")
 
 
@@ -72,6 +81,40 @@ def perplexity(logits, labels):
     """exp(mean cross-entropy) of ``logits`` (n, vocab_size) against integer ``labels`` (n,)."""
     loss = gloss.SoftmaxCrossEntropyLoss()(logits, labels)  # (n,)
     return _exp(loss.mean().asscalar())
+
+
+def check_eval_length(corpus_indices, batch_size):
+    """Raise ``ValueError`` unless every one of ``batch_size`` rows gets an input and a target."""
+    if len(corpus_indices) < 2 * batch_size:
+        raise ValueError(
+            f"the held-out corpus has {len(corpus_indices)} tokens, but evaluating with "
+            f"batch_size={batch_size} needs at least {2 * batch_size} (two per row); "
+            "hold out more text or use a smaller batch_size")
+
+
+def evaluate_perplexity(model, corpus_indices, batch_size, num_steps, ctx):
+    """Perplexity of ``model`` on ``corpus_indices``, read in order with the state carried, without gradients.
+
+    The corpus is cut into ``batch_size`` rows read left to right in windows X, Y of
+    shape (batch_size, num_steps) (the last window may be shorter), so the result
+    does not depend on ``num_steps`` and every token but the first of each row is
+    predicted exactly once. The last ``len % batch_size`` tokens are not used.
+    """
+    _check_positive("batch_size", batch_size, integer=True)
+    _check_positive("num_steps", num_steps, integer=True)
+    check_eval_length(corpus_indices, batch_size)
+    row_len = len(corpus_indices) // batch_size
+    rows = nd.array(corpus_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
+    loss = gloss.SoftmaxCrossEntropyLoss()
+    loss_sum = nd.zeros((1,), ctx=ctx)
+    with autograd.pause(train_mode=False):
+        state = model.begin_state(batch_size=batch_size, ctx=ctx)
+        for i in range(0, row_len - 1, num_steps):
+            n = min(num_steps, row_len - 1 - i)
+            X, Y = rows[:, i:i + n], rows[:, i + 1:i + 1 + n]  # (batch_size, n)
+            output, state = model(X, state)  # output: (n * batch_size, vocab_size)
+            loss_sum += loss(output, Y.T.reshape((-1,))).sum()
+    return _exp(loss_sum.asscalar() / ((row_len - 1) * batch_size))
 
 
 def grad_clipping(params, theta, ctx=None):
@@ -152,17 +195,21 @@ def _report_epochs(num_epochs):
 
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
-          verbose=True):
+          verbose=True, valid_indices=None):
     """Train an already initialised ``model`` with SGD and gradient clipping; return a ``History``.
 
     Consecutive sampling carries the hidden state across the minibatches of an
     epoch (detached, so gradients stop at the batch boundary); random sampling
     starts every minibatch from a zero state. Loss is summed on the device and read
     once per epoch. An infinite or NaN perplexity restores the weights of the last
-    good epoch and raises ``TrainingDivergedError``.
+    good epoch and raises ``TrainingDivergedError``. With ``valid_indices`` the
+    perplexity on that held-out text (``evaluate_perplexity``) is recorded after
+    every epoch in ``history.val_perplexity`` and printed on the epoch lines.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
+    if valid_indices is not None:
+        check_eval_length(valid_indices, batch_size)
     rng = random.Random(seed)
     sampler = SAMPLERS[sampling]
     loss = gloss.SoftmaxCrossEntropyLoss()
@@ -201,10 +248,15 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
                 "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
                 f"The weights of epoch {epoch - 1} were restored.", history)
-        history.append(epoch, ppl, time.perf_counter() - start, num_tokens)
+        seconds = time.perf_counter() - start
+        val_ppl = None
+        if valid_indices is not None:
+            val_ppl = evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
+        history.append(epoch, ppl, seconds, num_tokens, val_perplexity=val_ppl)
         last_good = [p.data(ctx).copy() for p in param_list]
         if verbose and epoch in report:
-            print(f"epoch {epoch}, perplexity {ppl:f}, "
+            valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
+            print(f"epoch {epoch}, perplexity {ppl:f}{valid}, "
                   f"time {time.perf_counter() - period_start:.2f} sec")
             if epoch in predict:
                 for prefix in prefixes:
@@ -215,11 +267,12 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
 
 def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
                                 num_steps, lr, clipping_theta, batch_size, prefixes, *,
-                                sampling="consecutive", seed=None, verbose=True):
+                                sampling="consecutive", seed=None, verbose=True,
+                                valid_indices=None):
     """The chapter's trainer: initialise ``model`` with N(0, 0.01^2), train, print, return a ``History``.
 
     ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
-    ``seed`` makes initialisation and sampling repeatable.
+    ``seed`` makes initialisation and sampling repeatable. ``valid_indices``: see ``train``.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
@@ -227,4 +280,5 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
         mx.random.seed(seed)
     model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
     return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-                 batch_size, prefixes, sampling=sampling, seed=seed, verbose=verbose)
+                 batch_size, prefixes, sampling=sampling, seed=seed, verbose=verbose,
+                 valid_indices=valid_indices)
