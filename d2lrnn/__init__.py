@@ -21,8 +21,8 @@ from .device import try_all_gpus, try_gpu  # noqa: E402
 from .download import (  # noqa: E402
     TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, gutenberg_resource,
     resolve_data_dir)
-from .models import RNNModel  # noqa: E402
-from .plotting import plot_perplexity  # noqa: E402
+from .models import RNNModel, num_parameters  # noqa: E402
+from .plotting import markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
 from .training import (  # noqa: E402
     History, TrainingDivergedError, evaluate_perplexity, grad_clipping, perplexity,
     predict_rnn_gluon, train, train_and_predict_rnn_gluon)

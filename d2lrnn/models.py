@@ -60,3 +60,19 @@ def check_state(rnn_layer, state, batch_size):
                 f"state[{i}] has shape {tuple(s.shape)}, but this {kind} layer with batch_size "
                 f"{batch_size} expects (num_layers, batch_size, num_hiddens) = {want_shape}; "
                 "create it with model.begin_state(batch_size=..., ctx=...)")
+
+
+def num_parameters(model):
+    """Number of scalar parameters of an initialised ``model`` (run it once first if shapes are deferred)."""
+    params = list(model.collect_params().values())
+    unknown = [p.name for p in params if p.shape is None or 0 in p.shape]
+    if unknown:
+        raise ValueError(f"the shapes of {unknown} are not known yet; initialise the model "
+                         "and run it on one minibatch first")
+    total = 0
+    for p in params:
+        size = 1
+        for dim in p.shape:
+            size *= dim
+        total += size
+    return total
