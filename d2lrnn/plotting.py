@@ -1,4 +1,6 @@
 """Figures and tables for training runs. Functions draw on an axis they are given (or a new one) and change no global settings."""
+import itertools
+
 import matplotlib.pyplot as plt
 
 
@@ -17,23 +19,27 @@ def plot_perplexity(history, ax=None, label=None, logy=True):
     return ax
 
 
-def plot_runs(histories, ax=None, logy=True):
+def plot_runs(histories, ax=None, logy=True, x="epoch"):
     """Perplexity of several runs on one axis: training dashed, validation solid, one colour per run.
 
-    ``histories`` maps a label to a ``History``; returns the axis.
+    ``histories`` maps a label to a ``History``. ``x="tokens"`` puts the number of
+    training tokens seen so far on the horizontal axis instead of the epoch, which
+    compares runs on corpora of different sizes fairly. Returns the axis.
     """
     if not histories:
         raise ValueError("histories must map at least one label to a History")
+    if x not in ("epoch", "tokens"):
+        raise ValueError(f"x must be 'epoch' or 'tokens', got {x!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     for i, (label, history) in enumerate(histories.items()):
         color = f"C{i % 10}"
-        ax.plot(history.epoch, history.perplexity, linestyle="--", color=color,
-                label=f"{label} (training)")
+        xs = history.epoch if x == "epoch" else list(itertools.accumulate(history.num_tokens))
+        ax.plot(xs, history.perplexity, linestyle="--", color=color, label=f"{label} (training)")
         if history.val_perplexity:
-            ax.plot(history.epoch, history.val_perplexity, linestyle="-", color=color,
+            ax.plot(xs, history.val_perplexity, linestyle="-", color=color,
                     label=f"{label} (validation)")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
     ax.set_ylabel("perplexity")
     if logy:
         ax.set_yscale("log")

@@ -39,6 +39,14 @@ def test_plot_runs_draws_training_dashed_and_validation_solid_in_one_colour_per_
     assert ax.get_yscale() == "log" and ax.get_ylabel() == "perplexity"
 
 
+def test_plot_runs_against_tokens_seen():
+    ax = plot_runs(RUNS, ax=Figure().add_subplot(), x="tokens")
+    assert list(ax.get_lines()[0].get_xdata()) == [1120, 2240, 3360]
+    assert ax.get_xlabel() == "training tokens seen"
+    with pytest.raises(ValueError, match="x must be 'epoch' or 'tokens'"):
+        plot_runs(RUNS, ax=Figure().add_subplot(), x="updates")
+
+
 def test_plot_runs_changes_no_global_settings():
     before = dict(matplotlib.rcParams)
     plot_runs(RUNS, ax=Figure().add_subplot(), logy=False)
