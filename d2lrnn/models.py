@@ -1,4 +1,6 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
+import math
+
 from mxnet import nd
 from mxnet.gluon import nn, rnn
 
@@ -69,10 +71,4 @@ def num_parameters(model):
     if unknown:
         raise ValueError(f"the shapes of {unknown} are not known yet; initialise the model "
                          "and run it on one minibatch first")
-    total = 0
-    for p in params:
-        size = 1
-        for dim in p.shape:
-            size *= dim
-        total += size
-    return total
+    return sum(math.prod(p.shape) for p in params)

@@ -56,7 +56,8 @@ def markdown_table(header, rows, align=None):
     align = align or "l" * len(header)
     if len(align) != len(header) or set(align) - {"l", "r"}:
         raise ValueError(f"align must have one letter 'l' or 'r' per column ({len(header)}), got {align!r}")
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    # A '|' inside a cell would end the cell: escape it as Markdown does.
+    cells = [[str(c).replace("|", "\\|") for c in row] for row in [header, *rows]]
     for row in cells[1:]:
         if len(row) != len(header):
             raise ValueError(f"every row needs {len(header)} cells, one per column of "

@@ -77,6 +77,7 @@ def test_table_errors():
         markdown_table(["a", "b"], [["x", "y"]], align="lc")
     assert markdown_table(["a", "bb"], [[1, 2.5]], align="lr").splitlines() == [
         "| a |  bb |", "|---|----:|", "| 1 | 2.5 |"]
+    assert markdown_table(["x|y"], [["a|b"]]).splitlines()[2] == "| a\\|b |"
 
 
 def test_num_parameters_counts_every_weight():
