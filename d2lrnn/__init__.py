@@ -16,20 +16,22 @@ from ._threads import set_default_omp_threads
 set_default_omp_threads()
 
 from .data import (  # noqa: E402  (mxnet must be imported after the thread setting)
-    Vocab, check_corpus_length, data_iter_consecutive, data_iter_random,
-    load_data_time_machine, min_corpus_length, preprocess)
+    Vocab, check_corpus_length, data_iter_consecutive, data_iter_random, load_data_books,
+    load_data_time_machine, min_corpus_length, preprocess, read_gutenberg, split_corpus,
+    strip_gutenberg)
 from .device import try_all_gpus, try_gpu  # noqa: E402
 from .download import (  # noqa: E402
-    TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, resolve_data_dir)
+    TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, gutenberg_resource,
+    resolve_data_dir)
 from . import checkpoint  # noqa: E402
 from .history import History  # noqa: E402
-from .models import RNNModel  # noqa: E402
-from .plotting import LivePlot, plot_perplexity  # noqa: E402
+from .models import RNNModel, num_parameters  # noqa: E402
+from .plotting import LivePlot, markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
 from .predict import predict_rnn_gluon  # noqa: E402
 from .scratch import RNNModelScratch, from_gluon  # noqa: E402
 from .training import (  # noqa: E402
-    TrainingDivergedError, grad_clipping, perplexity, train, train_and_predict_rnn,
-    train_and_predict_rnn_gluon)
+    TrainingDivergedError, evaluate_perplexity, grad_clipping, perplexity, train,
+    train_and_predict_rnn, train_and_predict_rnn_gluon)
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ import mxnet as mx
 from mxnet.gluon import rnn
 
 from . import checkpoint
-from .data import load_data_time_machine
+from .data import load_data_books, load_data_time_machine, split_corpus
 from .device import num_gpus, try_gpu
 from .download import DownloadError
 from .models import RNNModel
@@ -22,7 +22,8 @@ CHAPTER_PREFIXES = ["traveller", "time traveller"]
 # The chapter's settings; a resumed run takes the checkpoint's settings instead.
 MODEL_DEFAULTS = {"cell": "lstm", "num_layers": 2, "num_hiddens": 256}
 TRAIN_DEFAULTS = {"num_steps": 35, "batch_size": 32, "lr": 5.0, "clipping_theta": 1.0,
-                  "num_examples": 10000, "sampling": "consecutive", "seed": None}
+                  "num_examples": 10000, "sampling": "consecutive", "seed": None,
+                  "books": None, "valid_fraction": None}
 COMMANDS = ("train", "generate")
 
 
@@ -71,6 +72,16 @@ def _positive_float(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, e.g. 0.1, got {value}")
+    return value
+
+
 def _temperature(text):
     try:
         value = float(text)
@@ -116,6 +127,13 @@ def build_parser():
                    help="characters of the book to train on (default 10000)")
     t.add_argument("--sampling", choices=["consecutive", "random"], default=None,
                    help="minibatch sampling (default consecutive)")
+    t.add_argument("--books", type=_positive_int, nargs="+", default=None, metavar="EBOOK",
+                   help="train on Project Gutenberg ebooks by number (e.g. 35 36 for The Time "
+                        "Machine and The War of the Worlds; --num-examples then applies to each "
+                        "book) instead of the chapter's file")
+    t.add_argument("--valid-fraction", type=_fraction, default=None,
+                   help="hold out the last fraction of the text (of each book) and report "
+                        "validation perplexity, e.g. 0.1 (default: no validation)")
     t.add_argument("--seed", type=int, default=None, help="make the run repeatable (default: not seeded)")
     t.add_argument("--data-dir", default=None,
                    help="where timemachine.txt is cached (default: $D2LRNN_DATA_DIR or a per-user cache)")
@@ -165,6 +183,20 @@ def _settings(args, saved):
     return out
 
 
+def load_corpus(s, data_dir):
+    """``(train_indices, valid_indices or None, vocab)`` for the settings ``s``."""
+    if s["books"]:
+        corpora, vocab = load_data_books(s["books"], num_examples=s["num_examples"], data_dir=data_dir)
+    else:
+        corpus, vocab = load_data_time_machine(s["num_examples"], data_dir=data_dir)
+        corpora = [corpus]
+    if s["valid_fraction"] is None:
+        return [i for c in corpora for i in c], None, vocab
+    # Hold out the end of each book, so every book is represented in both parts.
+    parts = [split_corpus(c, s["valid_fraction"]) for c in corpora]
+    return [i for p in parts for i in p[0]], [i for p in parts for i in p[1]], vocab
+
+
 def run_train(args):
     ctx = resolve_device(args.device)
     if args.resume and not args.checkpoint_dir:
@@ -175,18 +207,21 @@ def run_train(args):
         saved_model, saved_vocab, history, config = checkpoint.load(args.checkpoint_dir, ctx)
         saved = {**config, **config["extra"]}
     s = _settings(args, saved)
-    corpus_indices, vocab = load_data_time_machine(s["num_examples"], data_dir=args.data_dir)
+    corpus_indices, valid_indices, vocab = load_corpus(s, args.data_dir)
     if args.resume:
         checkpoint.check_compatible(saved, saved_vocab, vocab, args.cell, args.num_layers, args.num_hiddens)
         model = saved_model
     else:
         model = RNNModel(make_rnn_layer(s["cell"], s["num_hiddens"], s["num_layers"]), len(vocab))
     print(f"{s['cell']} x {s['num_layers']} layers, {s['num_hiddens']} hidden, "
-          f"{len(corpus_indices)} characters, vocabulary {len(vocab)}, on {ctx}"
+          f"{len(corpus_indices)} training characters"
+          + (f", {len(valid_indices)} held out" if valid_indices else "")
+          + f", vocabulary {len(vocab)}, on {ctx}"
           + (f", resuming after epoch {len(history)}" if args.resume else ""), flush=True)
     extra = {k: s[k] for k in TRAIN_DEFAULTS}
     common = dict(sampling=s["sampling"], seed=s["seed"], progress=False if args.no_progress else "auto",
-                  live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra)
+                  live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra,
+                  valid_indices=valid_indices)
     train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
                   s["clipping_theta"], s["batch_size"], args.prefixes or CHAPTER_PREFIXES)
     if args.resume:

@@ -1,10 +1,12 @@
-"""Text to indices to minibatches: character preprocessing, ``Vocab`` and the two samplers."""
+"""Text to indices to minibatches: character preprocessing, ``Vocab``, books, the train/validation split and the two samplers."""
 import collections
+import numbers
 import random
+import re
 
 from mxnet import nd
 
-from .download import TIME_MACHINE, fetch
+from .download import TIME_MACHINE, fetch, gutenberg_resource
 
 UNK = "<unk>"
 
@@ -78,6 +80,80 @@ def load_data_time_machine(num_examples=10000, data_dir=None):
         text = preprocess(f.read(), num_examples)
     vocab = Vocab(text)
     return vocab[list(text)], vocab
+
+
+# Project Gutenberg frames a book with lines such as
+# "*** START OF THE PROJECT GUTENBERG EBOOK THE TIME MACHINE ***" (older files: "THIS").
+GUTENBERG_START = re.compile(r"^\*\*\*\s*START OF (THE|THIS) PROJECT GUTENBERG EBOOK[^\n]*$",
+                             re.IGNORECASE | re.MULTILINE)
+GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (THE|THIS) PROJECT GUTENBERG EBOOK[^\n]*$",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def strip_gutenberg(raw_text):
+    """The book inside a Project Gutenberg text: no BOM, LF line ends, only what lies between the START and END markers (each when present)."""
+    text = raw_text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    start, end = GUTENBERG_START.search(text), GUTENBERG_END.search(text)
+    if start and end and end.start() < start.end():
+        raise ValueError("the Project Gutenberg END marker comes before the START marker; "
+                         "this does not look like a Gutenberg plain-text file")
+    body = text[start.end() if start else 0:end.start() if end else len(text)].strip()
+    if not body:
+        raise ValueError("no text is left once the Project Gutenberg header and footer are removed")
+    return body
+
+
+def read_gutenberg(ebook, data_dir=None):
+    """The text of Project Gutenberg ebook number ``ebook`` (downloaded once, cached), without header, footer, BOM or CR."""
+    path = fetch(gutenberg_resource(ebook), data_dir=data_dir)
+    try:
+        raw_text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text ({e}); delete it so that it is downloaded "
+                         "again, or replace it with the UTF-8 plain-text file") from e
+    return strip_gutenberg(raw_text)
+
+
+def load_data_books(ebooks, num_examples=None, data_dir=None, vocab=None):
+    """Project Gutenberg books as ``(corpora, vocab)``: one list of indices per ebook, in the order given.
+
+    Each book is preprocessed like the chapter's data and cut to its first
+    ``num_examples`` characters (None keeps it whole). Without ``vocab`` one
+    vocabulary is built over all the chosen books; with one, characters it does not
+    know become ``'<unk>'`` (index 0).
+    """
+    if isinstance(ebooks, (int, str)) or not ebooks:
+        raise ValueError(f"ebooks must be a non-empty list of ebook numbers, e.g. [35, 36], got {ebooks!r}")
+    ebooks = list(ebooks)
+    if len(set(ebooks)) != len(ebooks):
+        raise ValueError(f"ebooks lists a book more than once: {ebooks}")
+    if num_examples is not None and (isinstance(num_examples, bool) or
+                                     not isinstance(num_examples, int) or num_examples < 1):
+        raise ValueError(f"num_examples must be a positive number of characters or None, got {num_examples!r}")
+    texts = [preprocess(read_gutenberg(ebook, data_dir), num_examples) for ebook in ebooks]
+    if vocab is None:
+        vocab = Vocab("".join(texts))
+    return [vocab[list(text)] for text in texts], vocab
+
+
+def split_corpus(corpus_indices, valid_fraction=0.1):
+    """``(train_indices, valid_indices)``: the corpus cut in two, the last ``valid_fraction`` of it held out.
+
+    Both parts are contiguous ranges, so no training window reaches into the
+    validation text. The validation part has ``round(len * valid_fraction)`` tokens.
+    """
+    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, numbers.Real) \
+            or not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be a number strictly between 0 and 1, e.g. 0.1, "
+                         f"got {valid_fraction!r}")
+    num_valid = round(len(corpus_indices) * valid_fraction)
+    if not 0 < num_valid < len(corpus_indices):
+        raise ValueError(
+            f"a corpus of {len(corpus_indices)} tokens with valid_fraction={valid_fraction} leaves "
+            f"{num_valid} tokens for validation and {len(corpus_indices) - num_valid} for training; "
+            "both parts need at least one token: use more text or another valid_fraction")
+    cut = len(corpus_indices) - num_valid
+    return corpus_indices[:cut], corpus_indices[cut:]
 
 
 def _check_batch_args(batch_size, num_steps):

@@ -44,6 +44,20 @@ TIME_MACHINE = Resource(
 )
 
 
+GUTENBERG_URL = "https://www.gutenberg.org/cache/epub/{ebook}/pg{ebook}.txt"
+
+
+def gutenberg_resource(ebook):
+    """The plain-text file of Project Gutenberg ebook number ``ebook``, cached as ``gutenberg/pg<ebook>.txt``.
+
+    No checksum is pinned: Project Gutenberg revises its files now and then.
+    """
+    if isinstance(ebook, bool) or not isinstance(ebook, int) or ebook < 1:
+        raise ValueError(f"ebook must be a positive integer (a Project Gutenberg ebook number, "
+                         f"e.g. 35 for The Time Machine), got {ebook!r}")
+    return Resource(filename=f"gutenberg/pg{ebook}.txt", url=GUTENBERG_URL.format(ebook=ebook))
+
+
 def default_data_dir():
     """The per-user cache directory used when neither argument nor environment names one."""
     if sys.platform.startswith("win"):
@@ -107,17 +121,18 @@ def fetch(resource, data_dir=None, url=None, timeout=30.0):
         problem = checksum_problem(resource, target)
         if problem is None:
             return target
-        if not os.access(folder, os.W_OK):
+        if not os.access(target.parent, os.W_OK):
             raise ChecksumError(
                 f"{target} is corrupt ({problem}) and its directory is read-only, "
                 f"so it cannot be replaced. {_how_to_supply(resource, target)}"
             )
         # Corrupt cache entry in a writable directory: fetch a fresh copy over it.
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # The file name may hold a sub-folder (gutenberg/pg35.txt).
+        target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DownloadError(
-            f"cannot create the data directory {folder} ({e}). "
+            f"cannot create the data directory {target.parent} ({e}). "
             f"{_how_to_supply(resource, target)}"
         ) from e
     _download_atomically(resource, url, target, timeout)

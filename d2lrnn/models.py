@@ -1,4 +1,6 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
+import math
+
 from mxnet.gluon import nn, rnn
 
 RECURRENT_LAYERS = (rnn.RNN, rnn.GRU, rnn.LSTM)
@@ -70,3 +72,13 @@ def check_state_arrays(state, kind, want_len, want_shape):
                 f"state[{i}] has shape {tuple(s.shape)}, but this {kind} layer with batch_size "
                 f"{batch_size} expects (num_layers, batch_size, num_hiddens) = {want_shape}; "
                 "create it with model.begin_state(batch_size=..., ctx=...)")
+
+
+def num_parameters(model):
+    """Number of scalar parameters of an initialised ``model`` (run it once first if shapes are deferred)."""
+    params = list(model.collect_params().values())
+    unknown = [p.name for p in params if p.shape is None or 0 in p.shape]
+    if unknown:
+        raise ValueError(f"the shapes of {unknown} are not known yet; initialise the model "
+                         "and run it on one minibatch first")
+    return sum(math.prod(p.shape) for p in params)

@@ -1,5 +1,6 @@
-"""Figures for training runs. Functions draw on an axis they are given (or a new one) and change no global settings."""
+"""Figures and tables for training runs. Functions draw on an axis they are given (or a new one) and change no global settings."""
 import io
+import itertools
 
 import matplotlib.pyplot as plt
 
@@ -49,3 +50,83 @@ class LivePlot:
         if len(history):
             self.update(history)
         plt.close(self.fig)
+def plot_runs(histories, ax=None, logy=True, x="epoch"):
+    """Perplexity of several runs on one axis: training dashed, validation solid, one colour per run.
+
+    ``histories`` maps a label to a ``History``. ``x="tokens"`` puts the number of
+    training tokens seen so far on the horizontal axis instead of the epoch, which
+    compares runs on corpora of different sizes fairly. Returns the axis.
+    """
+    if not histories:
+        raise ValueError("histories must map at least one label to a History")
+    if x not in ("epoch", "tokens"):
+        raise ValueError(f"x must be 'epoch' or 'tokens', got {x!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for i, (label, history) in enumerate(histories.items()):
+        color = f"C{i % 10}"
+        xs = history.epoch if x == "epoch" else list(itertools.accumulate(history.num_tokens))
+        ax.plot(xs, history.perplexity, linestyle="--", color=color, label=f"{label} (training)")
+        if history.val_perplexity:
+            ax.plot(xs, history.val_perplexity, linestyle="-", color=color,
+                    label=f"{label} (validation)")
+    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
+    ax.set_ylabel("perplexity")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def markdown_table(header, rows, align=None):
+    """A Markdown table with padded columns, so it also reads well as plain text.
+
+    ``align`` has one letter per column, ``'l'`` or ``'r'`` (default: all left).
+    """
+    align = align or "l" * len(header)
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(f"align must have one letter 'l' or 'r' per column ({len(header)}), got {align!r}")
+    # A '|' inside a cell would end the cell: escape it as Markdown does.
+    cells = [[str(c).replace("|", "\\|") for c in row] for row in [header, *rows]]
+    for row in cells[1:]:
+        if len(row) != len(header):
+            raise ValueError(f"every row needs {len(header)} cells, one per column of "
+                             f"{list(header)}, got {row}")
+    widths = [max(len(row[j]) for row in cells) for j in range(len(header))]
+
+    def line(row):
+        return "| " + " | ".join(c.rjust(w) if a == "r" else c.ljust(w)
+                                 for c, w, a in zip(row, widths, align)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" if a == "r" else "-" * (w + 2)
+                          for w, a in zip(widths, align)) + "|"
+    return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
+
+
+def results_table(histories, num_params=None):
+    """One Markdown row per run: parameters, epochs, seconds per epoch, final training and validation perplexity.
+
+    ``histories`` maps a label to a ``History``; ``num_params`` maps the same labels
+    to parameter counts (see ``d2lrnn.num_parameters``). Runs without validation
+    data show ``-`` in the validation columns.
+    """
+    if not histories:
+        raise ValueError("histories must map at least one label to a History")
+    num_params = num_params or {}
+    header = ["run", "parameters", "epochs", "s/epoch", "train ppl", "valid ppl",
+              "best valid ppl (epoch)"]
+    rows = []
+    for label, h in histories.items():
+        if len(h) == 0:
+            raise ValueError(f"run {label!r} has no epochs to report")
+        if h.val_perplexity:
+            best = min(range(len(h.val_perplexity)), key=h.val_perplexity.__getitem__)
+            valid = f"{h.val_perplexity[-1]:.2f}"
+            best_text = f"{h.val_perplexity[best]:.2f} ({h.epoch[best]})"
+        else:
+            valid = best_text = "-"
+        params = f"{num_params[label]:,}" if label in num_params else "-"
+        rows.append([label, params, str(len(h)), f"{sum(h.seconds) / len(h):.2f}",
+                     f"{h.perplexity[-1]:.2f}", valid, best_text])
+    return markdown_table(header, rows, align="lrrrrrr")

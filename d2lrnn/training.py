@@ -45,6 +45,40 @@ def perplexity(logits, labels):
     return _exp(loss.mean().asscalar())
 
 
+def check_eval_length(corpus_indices, batch_size):
+    """Raise ``ValueError`` unless every one of ``batch_size`` rows gets an input and a target."""
+    if len(corpus_indices) < 2 * batch_size:
+        raise ValueError(
+            f"the held-out corpus has {len(corpus_indices)} tokens, but evaluating with "
+            f"batch_size={batch_size} needs at least {2 * batch_size} (two per row); "
+            "hold out more text or use a smaller batch_size")
+
+
+def evaluate_perplexity(model, corpus_indices, batch_size, num_steps, ctx):
+    """Perplexity of ``model`` on ``corpus_indices``, read in order with the state carried, without gradients.
+
+    The corpus is cut into ``batch_size`` rows read left to right in windows X, Y of
+    shape (batch_size, num_steps) (the last window may be shorter), so the result
+    does not depend on ``num_steps`` and every token but the first of each row is
+    predicted exactly once. The last ``len % batch_size`` tokens are not used.
+    """
+    _check_positive("batch_size", batch_size, integer=True)
+    _check_positive("num_steps", num_steps, integer=True)
+    check_eval_length(corpus_indices, batch_size)
+    row_len = len(corpus_indices) // batch_size
+    rows = nd.array(corpus_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
+    loss = gloss.SoftmaxCrossEntropyLoss()
+    loss_sum = nd.zeros((1,), ctx=ctx)
+    with autograd.pause(train_mode=False):
+        state = model.begin_state(batch_size=batch_size, ctx=ctx)
+        for i in range(0, row_len - 1, num_steps):
+            n = min(num_steps, row_len - 1 - i)
+            X, Y = rows[:, i:i + n], rows[:, i + 1:i + 1 + n]  # (batch_size, n)
+            output, state = model(X, state)  # output: (n * batch_size, vocab_size)
+            loss_sum += loss(output, Y.T.reshape((-1,))).sum()
+    return _exp(loss_sum.asscalar() / ((row_len - 1) * batch_size))
+
+
 def grad_clipping(params, theta, ctx=None):
     """Rescale the gradients of ``params`` in place so their global L2 norm is at most ``theta``.
 
@@ -101,7 +135,7 @@ def _epoch_rng(seed, epoch):
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
-          checkpoint_dir=None, checkpoint_extra=None, hybridize=True):
+          checkpoint_dir=None, checkpoint_extra=None, hybridize=True, valid_indices=None):
     """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
     SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
@@ -116,9 +150,14 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     (``history.interrupted`` is True). A perplexity that is infinite, NaN or above
     vocab_size**2 (a loss twice that of uniform guessing) counts as divergence: the
     weights of the last good epoch are restored and ``TrainingDivergedError`` is raised.
+    With ``valid_indices`` the perplexity on that held-out text (``evaluate_perplexity``)
+    is recorded after every epoch in ``history.val_perplexity`` and printed on the
+    epoch lines; the seconds recorded are training time only.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)
+    if valid_indices is not None:
+        check_eval_length(valid_indices, batch_size)
     if checkpoint_dir is not None:
         checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
     sampler = SAMPLERS[sampling]
@@ -181,13 +220,18 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                         f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
                         "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
                         f"The weights of epoch {epoch - 1} were restored.", history)
-                history.append(epoch, ppl, time.perf_counter() - start, num_tokens)
+                seconds = time.perf_counter() - start
+                val_ppl = None
+                if valid_indices is not None:
+                    val_ppl = evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
+                history.append(epoch, ppl, seconds, num_tokens, val_perplexity=val_ppl)
                 last_good = [p.data(ctx).copy() for p in param_list]
                 monitor.epoch_done(history)
                 done = epoch - first + 1
                 if done in report:
                     if verbose:
-                        print(f"epoch {epoch}, perplexity {ppl:f}, "
+                        valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
+                        print(f"epoch {epoch}, perplexity {ppl:f}{valid}, "
                               f"time {time.perf_counter() - period_start:.2f} sec", flush=True)
                         if done in predict:
                             for prefix in prefixes:
@@ -205,7 +249,8 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
     """The chapter's trainer: initialise ``model`` with N(0, 0.01^2), train, print, return a ``History``.
 
     ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
-    ``seed`` makes initialisation and sampling repeatable; further keywords go to ``train``.
+    ``seed`` makes initialisation and sampling repeatable; further keywords (such as
+    ``valid_indices``, ``progress``, ``checkpoint_dir``) go to ``train``.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling)

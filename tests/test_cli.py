@@ -14,7 +14,7 @@ def test_trains_and_prints_the_chapter_lines():
                      "--cell", "gru", "--num-examples", "2000", "--seed", "1")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("gru x 2 layers, 16 hidden, 2000 characters")
+    assert lines[0].startswith("gru x 2 layers, 16 hidden, 2000 training characters")
     assert [l.split(",")[0] for l in lines if l.startswith("epoch")] == \
         ["epoch 1", "epoch 2", "epoch 3", "epoch 4"]
     assert sum(l.startswith(" - traveller") for l in lines) == 2
@@ -108,3 +108,14 @@ def test_subcommand_help_is_complete():
         assert flag in gen_help
     top = run_cli("--help").stdout
     assert "train" in top and "generate" in top and "Exit codes" in top
+
+
+def test_books_with_validation():
+    result = run_cli("--books", "35", "36", "--num-examples", "3000", "--valid-fraction", "0.2",
+                     "--num-epochs", "2", "--num-hiddens", "16", "--num-layers", "1", "--seed", "0",
+                     "--prefix", "the")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("lstm x 1 layers, 16 hidden, 4800 training characters, 1200 held out")
+    assert all("validation perplexity" in l for l in lines if l.startswith("epoch"))
+    assert run_cli("--valid-fraction", "1.5").returncode == 2
