@@ -25,7 +25,7 @@ from .download import (  # noqa: E402
     resolve_data_dir)
 from . import checkpoint  # noqa: E402
 from .history import History  # noqa: E402
-from .models import RNNModel, num_parameters  # noqa: E402
+from .models import RNNModel, make_rnn_layer, num_parameters  # noqa: E402
 from .plotting import LivePlot, markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
 from .predict import predict_rnn_gluon  # noqa: E402
 from .scratch import RNNModelScratch, from_gluon  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 from mxnet.gluon import rnn
 
 from .data import Vocab
-from .models import RNNModel
+from .models import RNNModel, make_rnn_layer
 from .history import History
 
 FORMAT = 1
@@ -46,9 +46,7 @@ def build_model(config):
     cell = config["cell"]
     if cell not in CELLS:
         raise CheckpointError(f"unknown cell {cell!r} in the checkpoint; expected one of {sorted(CELLS)}")
-    kwargs = {"activation": "tanh"} if cell == "rnn" else {}
-    layer = CELLS[cell](hidden_size=config["num_hiddens"], num_layers=config["num_layers"], **kwargs)
-    return RNNModel(layer, config["vocab_size"])
+    return RNNModel(make_rnn_layer(cell, config["num_hiddens"], config["num_layers"]), config["vocab_size"])
 
 
 def _sha256(path):

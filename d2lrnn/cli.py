@@ -8,13 +8,12 @@ import argparse
 import sys
 
 import mxnet as mx
-from mxnet.gluon import rnn
 
 from . import checkpoint
 from .data import load_data_books, load_data_time_machine, split_corpus
 from .device import num_gpus, try_gpu
 from .download import DownloadError
-from .models import RNNModel
+from .models import RNNModel, make_rnn_layer
 from .predict import predict_rnn_gluon
 from .training import TrainingDivergedError, train, train_and_predict_rnn_gluon
 
@@ -29,17 +28,6 @@ COMMANDS = ("train", "generate")
 
 class CommandError(Exception):
     """A runtime problem to report in one line and exit with status 1."""
-
-
-def make_rnn_layer(cell, num_hiddens, num_layers):
-    """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
-    if cell == "lstm":
-        return rnn.LSTM(hidden_size=num_hiddens, num_layers=num_layers)
-    if cell == "gru":
-        return rnn.GRU(hidden_size=num_hiddens, num_layers=num_layers)
-    if cell == "rnn":
-        return rnn.RNN(hidden_size=num_hiddens, num_layers=num_layers, activation="tanh")
-    raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn', got {cell!r}")
 
 
 def _positive_int(text):

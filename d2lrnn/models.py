@@ -11,6 +11,17 @@ def num_state_arrays(rnn_layer):
     return 2 if isinstance(rnn_layer, rnn.LSTM) else 1
 
 
+def make_rnn_layer(cell, num_hiddens, num_layers):
+    """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
+    if cell == "lstm":
+        return rnn.LSTM(hidden_size=num_hiddens, num_layers=num_layers)
+    if cell == "gru":
+        return rnn.GRU(hidden_size=num_hiddens, num_layers=num_layers)
+    if cell == "rnn":
+        return rnn.RNN(hidden_size=num_hiddens, num_layers=num_layers, activation="tanh")
+    raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn', got {cell!r}")
+
+
 class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.
 

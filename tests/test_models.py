@@ -62,3 +62,10 @@ def test_try_gpu_gives_a_usable_context():
     ctxs = d2lrnn.try_all_gpus()
     assert ctxs[0] == expected and all(c.device_type == expected.device_type for c in ctxs)
     assert d2lrnn.try_gpu(1000) == mx.cpu()
+
+
+def test_make_rnn_layer():
+    assert isinstance(d2lrnn.make_rnn_layer("gru", 8, 2), rnn.GRU)
+    assert d2lrnn.make_rnn_layer("rnn", 8, 1)._mode == "rnn_tanh"  # not Gluon's relu default
+    with pytest.raises(ValueError, match="cell must be 'lstm', 'gru' or 'rnn', got 'transformer'"):
+        d2lrnn.make_rnn_layer("transformer", 8, 1)
