@@ -30,54 +30,24 @@ class CommandError(Exception):
     """A runtime problem to report in one line and exit with status 1."""
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def _arg_type(convert, ok, requirement):
+    """An argparse ``type=``: ``convert`` the text, then insist on ``ok(value)``."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+        return value
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {value}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, e.g. 0.1, got {value}")
-    return value
-
-
-def _temperature(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (0 = greedy), got {value}")
-    return value
+_positive_int = _arg_type(int, lambda v: v >= 1, "a positive integer")
+_non_negative_int = _arg_type(int, lambda v: v >= 0, "an integer >= 0")
+_positive_float = _arg_type(float, lambda v: 0 < v < float("inf"), "a positive finite number")
+_fraction = _arg_type(float, lambda v: 0 < v < 1, "a number strictly between 0 and 1, e.g. 0.1")
+_temperature = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0 (0 = greedy)")
 
 
 def _add_device(p):
