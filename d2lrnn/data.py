@@ -4,6 +4,7 @@ import numbers
 import random
 import re
 
+import numpy as np
 from mxnet import nd
 
 from .download import TIME_MACHINE, fetch, gutenberg_resource
@@ -194,11 +195,21 @@ def data_iter_consecutive(corpus_indices, batch_size, num_steps, ctx=None, rng=r
     check_corpus_length(corpus_indices, batch_size, num_steps, "consecutive")
     offset = rng.randrange(num_steps)
     row_len = (len(corpus_indices) - offset) // batch_size
-    used = corpus_indices[offset:offset + row_len * batch_size]
-    rows = nd.array(used, ctx=ctx).reshape((batch_size, row_len))
+    used = np.asarray(corpus_indices[offset:offset + row_len * batch_size], dtype=np.float32)
+    rows = used.reshape((batch_size, row_len))
     num_batches = (row_len - 1) // num_steps
-    for i in range(0, num_batches * num_steps, num_steps):
-        yield rows[:, i:i + num_steps], rows[:, i + 1:i + 1 + num_steps]
+    end = num_batches * num_steps
+    # The whole epoch is built at once, (num_batches, batch_size, num_steps), and copied
+    # to ctx in one go; X[k] is then a view, not a new array per minibatch.
+    X = nd.array(_split_columns(rows[:, :end], num_batches), ctx=ctx)
+    Y = nd.array(_split_columns(rows[:, 1:end + 1], num_batches), ctx=ctx)
+    for k in range(num_batches):
+        yield X[k], Y[k]
+
+
+def _split_columns(rows, num_batches):
+    """(batch_size, num_batches * num_steps) -> (num_batches, batch_size, num_steps)."""
+    return rows.reshape((rows.shape[0], num_batches, -1)).transpose((1, 0, 2))
 
 
 def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None, rng=random):
@@ -211,8 +222,12 @@ def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None, rng=random
     num_windows = (len(corpus_indices) - 1 - offset) // num_steps
     starts = [offset + k * num_steps for k in range(num_windows)]
     rng.shuffle(starts)
-    for i in range(0, (num_windows // batch_size) * batch_size, batch_size):
-        batch = starts[i:i + batch_size]
-        X = [corpus_indices[s:s + num_steps] for s in batch]
-        Y = [corpus_indices[s + 1:s + 1 + num_steps] for s in batch]
-        yield nd.array(X, ctx=ctx), nd.array(Y, ctx=ctx)
+    num_batches = num_windows // batch_size
+    corpus = np.asarray(corpus_indices, dtype=np.float32)
+    # Token positions of every window of the epoch: (num_batches, batch_size, num_steps).
+    positions = (np.asarray(starts[:num_batches * batch_size]).reshape((num_batches, batch_size, 1))
+                 + np.arange(num_steps))
+    X = nd.array(corpus[positions], ctx=ctx)
+    Y = nd.array(corpus[positions + 1], ctx=ctx)
+    for k in range(num_batches):
+        yield X[k], Y[k]

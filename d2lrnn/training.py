@@ -11,6 +11,7 @@ import random
 import time
 
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
@@ -196,6 +197,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     if checkpoint_dir is not None:
         checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
     sampler = SAMPLERS[sampling]
+    # Converted once: making an NDArray from a NumPy slice each epoch is ~100x faster than from a list.
+    corpus = np.asarray(corpus_indices, dtype=np.float32)
     loss = gloss.SoftmaxCrossEntropyLoss()
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
@@ -222,7 +225,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
                 rng = _epoch_rng(seed, epoch)
                 weights = [p.data(ctx) for p in param_list]
-                for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx, rng):
+                for X, Y in sampler(corpus, batch_size, num_steps, ctx, rng):
                     if state is None or sampling == "random":
                         state = model.begin_state(batch_size=batch_size, ctx=ctx)
                     else:

@@ -1,6 +1,7 @@
 """Preprocessing, the vocabulary and the two minibatch samplers, on tiny inputs."""
 import random
 
+import numpy as np
 import pytest
 
 import d2lrnn
@@ -77,6 +78,42 @@ def test_random_batches_are_windows_of_the_corpus():
     assert len(set(starts)) == len(starts)  # no window used twice in an epoch
     offset = min(starts) % num_steps
     assert len(batches) == ((200 - 1 - offset) // num_steps) // batch_size
+
+
+def _chapter_consecutive(corpus, batch_size, num_steps, rng):
+    """The chapter's way: one slice of a (batch_size, row_len) array per minibatch."""
+    offset = rng.randrange(num_steps)
+    row_len = (len(corpus) - offset) // batch_size
+    rows = np.array(corpus[offset:offset + row_len * batch_size]).reshape((batch_size, row_len))
+    for i in range(0, (row_len - 1) // num_steps * num_steps, num_steps):
+        yield rows[:, i:i + num_steps], rows[:, i + 1:i + 1 + num_steps]
+
+
+def _chapter_random(corpus, batch_size, num_steps, rng):
+    """The chapter's way: windows gathered one minibatch at a time."""
+    offset = rng.randrange(num_steps)
+    num_windows = (len(corpus) - 1 - offset) // num_steps
+    starts = [offset + k * num_steps for k in range(num_windows)]
+    rng.shuffle(starts)
+    for i in range(0, num_windows // batch_size * batch_size, batch_size):
+        batch = starts[i:i + batch_size]
+        yield (np.array([corpus[s:s + num_steps] for s in batch]),
+               np.array([corpus[s + 1:s + 1 + num_steps] for s in batch]))
+
+
+@pytest.mark.parametrize("sampler, chapter", [(data_iter_consecutive, _chapter_consecutive),
+                                              (data_iter_random, _chapter_random)])
+@pytest.mark.parametrize("as_array", [False, True])  # a list, or the NumPy array the trainer passes
+def test_epoch_built_at_once_equals_the_chapter_minibatches(sampler, chapter, as_array):
+    corpus = [(7 * i) % 41 for i in range(523)]
+    given = np.asarray(corpus, dtype=np.float32) if as_array else corpus
+    for seed in range(5):
+        got = list(sampler(given, 3, 7, rng=random.Random(seed)))
+        want = list(chapter(corpus, 3, 7, random.Random(seed)))
+        assert len(got) == len(want)
+        for (X, Y), (X_want, Y_want) in zip(got, want):
+            assert X.dtype == np.float32 and X.shape == (3, 7)
+            assert np.array_equal(X.asnumpy(), X_want) and np.array_equal(Y.asnumpy(), Y_want)
 
 
 @pytest.mark.parametrize("sampling, sampler", [("consecutive", data_iter_consecutive),
