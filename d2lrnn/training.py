@@ -224,7 +224,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 start = time.perf_counter()
                 loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
                 rng = _epoch_rng(seed, epoch)
-                weights = [p.data(ctx) for p in param_list]
+                # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
+                weights = [p.data(ctx) for p in param_list if p.grad_req != "null"]
                 for X, Y in sampler(corpus, batch_size, num_steps, ctx, rng):
                     if state is None or sampling == "random":
                         state = model.begin_state(batch_size=batch_size, ctx=ctx)

@@ -260,3 +260,16 @@ def test_ctrl_c_stops_after_the_current_minibatch(tiny_data, tmp_path):
     assert all(np.isfinite(p).all() for p in params)
     _, _, saved_history, _ = d2lrnn.checkpoint.load(tmp_path / "ck", mx.cpu())
     assert saved_history.interrupted and len(saved_history) == 1
+
+
+def test_frozen_parameters_stay_fixed(tiny_data):
+    corpus_indices, vocab = tiny_data
+    model = tiny_model(vocab)
+    model.initialize()
+    model(nd.zeros((1, 1)), model.begin_state(batch_size=1))
+    model.dense.collect_params().setattr("grad_req", "null")
+    before = model.dense.weight.data().asnumpy().copy()
+    rnn_before = model.rnn.l0_h2h_weight.data().asnumpy().copy()
+    d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 2, 10, 2.0, 1.0, 4, [], verbose=False)
+    assert np.array_equal(model.dense.weight.data().asnumpy(), before)
+    assert not np.array_equal(model.rnn.l0_h2h_weight.data().asnumpy(), rnn_before)
