@@ -197,7 +197,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     if checkpoint_dir is not None:
         checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
     sampler = SAMPLERS[sampling]
-    # Converted once: making an NDArray from a NumPy slice each epoch is ~100x faster than from a list.
+    # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
     corpus = np.asarray(corpus_indices, dtype=np.float32)
     loss = gloss.SoftmaxCrossEntropyLoss()
     if hybridize and isinstance(model, gluon.HybridBlock):
