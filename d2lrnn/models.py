@@ -1,6 +1,7 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
 import math
 
+from mxnet import nd
 from mxnet.gluon import nn, rnn
 
 RECURRENT_LAYERS = (rnn.RNN, rnn.GRU, rnn.LSTM)
@@ -56,8 +57,7 @@ class RNNModel(nn.HybridBlock):
     def hybrid_forward(self, F, inputs, state):
         X = F.one_hot(F.transpose(inputs), self.vocab_size)  # (num_steps, batch_size, vocab_size)
         # What self.rnn(X, state) computes, with the weights packed faster (see fused_rnn).
-        Y, state = fused_rnn(F, self.rnn, X, state, getattr(inputs, "context", None))
-        # Y: (num_steps, batch_size, num_hiddens)
+        Y, state = fused_rnn(F, self.rnn, X, state)  # Y: (num_steps, batch_size, num_hiddens)
         output = self.dense(Y)  # (num_steps, batch_size, vocab_size)
         return F.reshape(output, (-1, self.vocab_size)), state  # (num_steps * batch_size, vocab_size)
 
@@ -78,22 +78,21 @@ def _set_input_size(rnn_layer, vocab_size):
                 f"vectors of length vocab_size={vocab_size}; leave input_size out (or set it to {vocab_size})")
 
 
-def fused_rnn(F, rnn_layer, X, state, ctx):
+def fused_rnn(F, rnn_layer, X, state):
     """What ``rnn_layer(X, state)`` computes, with its weights packed into one vector faster.
 
     Gluon's layer flattens each weight to 1-D before concatenating them for the fused RNN
     operator; MXNet's CPU concat copies 1-D arrays element by element (4 ms per call for
     the chapter's 2-layer LSTM, plus 2 ms to split the gradient). Every weight and bias
     has a multiple of gates * num_hiddens entries, so here they are concatenated as rows
-    of that length instead: the same vector, in the same order, at about 1/20 of the cost.
-    ``ctx`` is the context of the inputs (``None`` when ``F`` is ``mxnet.symbol``).
+    of that length instead: the same vector, in the same order, in 0.9 ms instead of 6.
     """
     layer = rnn_layer
     row = layer._gates * layer._hidden_size
     names = [f"{d}{i}_{g}_{t}" for t in ("weight", "bias") for i in range(layer._num_layers)
              for d in "lr"[:layer._dir] for g in ("i2h", "h2h")]  # the operator's order
     params = [getattr(layer, name) for name in names]
-    arrays = [p.var() for p in params] if ctx is None else [p.data(ctx) for p in params]
+    arrays = [p.data(X.context) for p in params] if F is nd else [p.var() for p in params]
     flat = F.reshape(F.concat(*[F.reshape(a, (-1, row)) for a in arrays], dim=0), (-1,))
     out = F.RNN(X, flat, *state, state_size=layer._hidden_size, num_layers=layer._num_layers,
                 bidirectional=layer._dir == 2, p=layer._dropout, state_outputs=True,
