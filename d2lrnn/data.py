@@ -7,6 +7,7 @@ import re
 import numpy as np
 from mxnet import nd
 
+from ._args import check_positive
 from .download import TIME_MACHINE, fetch, gutenberg_resource
 
 UNK = "<unk>"
@@ -157,15 +158,10 @@ def split_corpus(corpus_indices, valid_fraction=0.1):
     return corpus_indices[:cut], corpus_indices[cut:]
 
 
-def _check_batch_args(batch_size, num_steps):
-    for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def min_corpus_length(batch_size, num_steps, sampling="consecutive"):
     """Fewest tokens a corpus needs so that every random offset still yields one minibatch."""
-    _check_batch_args(batch_size, num_steps)
+    check_positive("batch_size", batch_size)
+    check_positive("num_steps", num_steps)
     if sampling == "consecutive":
         # Each of batch_size rows needs num_steps inputs plus one shifted target.
         return batch_size * (num_steps + 1) + num_steps - 1

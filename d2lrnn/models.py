@@ -4,6 +4,8 @@ import math
 from mxnet import nd
 from mxnet.gluon import nn, rnn
 
+from ._args import check_positive
+
 RECURRENT_LAYERS = (rnn.RNN, rnn.GRU, rnn.LSTM)
 
 
@@ -38,8 +40,7 @@ class RNNModel(nn.HybridBlock):
             raise TypeError(
                 "rnn_layer must be a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got "
                 f"{type(rnn_layer).__name__}")
-        if not isinstance(vocab_size, int) or vocab_size < 1:
-            raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+        check_positive("vocab_size", vocab_size)
         if rnn_layer._layout != "TNC":
             raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {rnn_layer._layout!r}")
         if rnn_layer._projection_size is not None or rnn_layer._use_sequence_length:

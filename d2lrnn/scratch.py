@@ -6,12 +6,12 @@ num_inputs), ``l{l}_h2h_weight`` (num_gates * num_hiddens, num_hiddens) and the 
 biases ``l{l}_i2h_bias`` and ``l{l}_h2h_bias`` (num_gates * num_hiddens,), with the
 gate blocks stacked in MXNet's order (LSTM: i, f, g, o; GRU: r, z, n).
 """
-import numbers
 
 from mxnet import init, nd
 from mxnet.gluon import nn, rnn
 from mxnet.gluon.parameter import DeferredInitializationError
 
+from ._args import check_positive
 from .models import RNNModel, check_state_arrays
 
 # The gate blocks of each cell's weights, in the order MXNet stacks them.
@@ -79,11 +79,6 @@ def deep_rnn(inputs, state, params, cell):
 CELLS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 class RNNModelScratch(nn.Block):
     """Character language model built from ``nd`` operations: one-hot -> ``deep_rnn`` -> dense logits.
 
@@ -94,9 +89,9 @@ class RNNModelScratch(nn.Block):
     def __init__(self, vocab_size, num_hiddens, num_layers, cell, ctx=None, **kwargs):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(repr(c) for c in CELLS)}, got {cell!r}")
-        _check_positive_int("vocab_size", vocab_size)
-        _check_positive_int("num_hiddens", num_hiddens)
-        _check_positive_int("num_layers", num_layers)
+        check_positive("vocab_size", vocab_size)
+        check_positive("num_hiddens", num_hiddens)
+        check_positive("num_layers", num_layers)
         super().__init__(**kwargs)
         self.vocab_size, self.num_hiddens, self.num_layers, self.cell = vocab_size, num_hiddens, num_layers, cell
         rows = len(GATES[cell]) * num_hiddens
@@ -129,7 +124,7 @@ class RNNModelScratch(nn.Block):
 
     def begin_state(self, batch_size, ctx=None):
         """Zero state like Gluon's: a list of 1 (RNN, GRU) or 2 (LSTM: H, C) arrays of (num_layers, batch_size, num_hiddens)."""
-        _check_positive_int("batch_size", batch_size)
+        check_positive("batch_size", batch_size)
         return [nd.zeros((self.num_layers, batch_size, self.num_hiddens), ctx=ctx)
                 for _ in range(NUM_STATE_ARRAYS[self.cell])]
 

@@ -6,7 +6,6 @@ of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shap
 its parameters in ``model.collect_params()``.
 """
 import math
-import numbers
 import random
 import time
 
@@ -15,6 +14,7 @@ import numpy as np
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
+from ._args import check_positive
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from . import checkpoint
 from .history import History
@@ -63,8 +63,8 @@ def evaluate_perplexity(model, corpus_indices, batch_size, num_steps, ctx):
     does not depend on ``num_steps`` and every token but the first of each row is
     predicted exactly once. The last ``len % batch_size`` tokens are not used.
     """
-    _check_positive("batch_size", batch_size, integer=True)
-    _check_positive("num_steps", num_steps, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("num_steps", num_steps, integer=True)
     check_eval_length(corpus_indices, batch_size)
     row_len = len(corpus_indices) // batch_size
     rows = nd.array(corpus_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
@@ -130,22 +130,14 @@ def clipped_sgd_step(params, lr, theta):
     return norm
 
 
-def _check_positive(name, value, integer):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 \
-            or not math.isfinite(value):
-        what = "a positive integer" if integer else "a positive finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-
-
 def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling):
     """Raise ``ValueError`` with the argument's name for anything training cannot use."""
-    _check_positive("num_epochs", num_epochs, integer=True)
-    _check_positive("num_steps", num_steps, integer=True)
-    _check_positive("batch_size", batch_size, integer=True)
-    _check_positive("lr", lr, integer=False)
-    _check_positive("clipping_theta", clipping_theta, integer=False)
+    check_positive("num_epochs", num_epochs, integer=True)
+    check_positive("num_steps", num_steps, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("lr", lr, integer=False)
+    check_positive("clipping_theta", clipping_theta, integer=False)
     if sampling not in SAMPLERS:
         raise ValueError(f"sampling must be one of {sorted(SAMPLERS)}, got {sampling!r}")
     check_corpus_length(corpus_indices, batch_size, num_steps, sampling)
