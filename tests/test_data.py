@@ -133,5 +133,7 @@ def test_sampler_argument_errors():
         list(data_iter_consecutive(list(range(100)), 0, 5))
     with pytest.raises(ValueError, match="num_steps must be a positive integer"):
         list(data_iter_random(list(range(100)), 2, 0))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got True"):
+        list(data_iter_consecutive(list(range(100)), True, 5))
     with pytest.raises(ValueError, match="sampling must be"):
         min_corpus_length(2, 2, "shuffled")
