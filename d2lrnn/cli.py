@@ -2,9 +2,11 @@
 
 Without a sub-command it trains the chapter's model and prints the chapter's lines.
 Exit codes: 0 success, 1 runtime error (data, checkpoint, divergence, device),
-2 usage error, 130 stopped with Ctrl-C (after saving a checkpoint if one was asked for).
+2 usage error, 130 stopped with Ctrl-C, 143 stopped with SIGTERM (training saves a
+checkpoint first when one was asked for).
 """
 import argparse
+import signal
 import sys
 
 import mxnet as mx
@@ -16,6 +18,7 @@ from .download import DownloadError
 from .models import RNNModel, make_rnn_layer
 from .predict import predict_rnn_gluon
 from .training import TrainingDivergedError, train, train_and_predict_rnn_gluon
+from ._args import check_positive, check_seed
 
 CHAPTER_PREFIXES = ["traveller", "time traveller"]
 # The chapter's settings; a resumed run takes the checkpoint's settings instead.
@@ -46,6 +49,7 @@ def _arg_type(convert, ok, requirement):
 _positive_int = _arg_type(int, lambda v: v >= 1, "a positive integer")
 _non_negative_int = _arg_type(int, lambda v: v >= 0, "an integer >= 0")
 _positive_float = _arg_type(float, lambda v: 0 < v < float("inf"), "a positive finite number")
+_non_negative_float = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
 _fraction = _arg_type(float, lambda v: 0 < v < 1, "a number strictly between 0 and 1, e.g. 0.1")
 _temperature = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0 (0 = greedy)")
 
@@ -62,7 +66,8 @@ def build_parser():
         description="Train character-level deep RNN language models on The Time Machine and "
                     "generate text with them. Without a command, 'train' runs with the "
                     "chapter's settings.",
-        epilog="Exit codes: 0 success, 1 runtime error, 2 usage error, 130 stopped with Ctrl-C.")
+        epilog="Exit codes: 0 success, 1 runtime error, 2 usage error, 130 stopped with Ctrl-C, "
+               "143 stopped with SIGTERM.")
     sub = parser.add_subparsers(dest="command", metavar="{train,generate}")
 
     t = sub.add_parser(
@@ -92,13 +97,19 @@ def build_parser():
     t.add_argument("--valid-fraction", type=_fraction, default=None,
                    help="hold out the last fraction of the text (of each book) and report "
                         "validation perplexity, e.g. 0.1 (default: no validation)")
-    t.add_argument("--seed", type=int, default=None, help="make the run repeatable (default: not seeded)")
+    t.add_argument("--seed", type=_non_negative_int, default=None,
+                   help="make the run repeatable (default: not seeded)")
     t.add_argument("--data-dir", default=None,
                    help="where timemachine.txt is cached (default: $D2LRNN_DATA_DIR or a per-user cache)")
     t.add_argument("--prefix", action="append", dest="prefixes", default=None,
                    help="text to continue when reporting (repeatable; default 'traveller' and 'time traveller')")
     t.add_argument("--checkpoint-dir", default=None,
-                   help="save a checkpoint here at each report, at the end and on Ctrl-C")
+                   help="save checkpoints here (a new or empty directory, or an earlier "
+                        "checkpoint): every --save-every seconds, at each report, at the end, "
+                        "and on Ctrl-C or SIGTERM")
+    t.add_argument("--save-every", type=_non_negative_float, default=60.0, metavar="SECONDS",
+                   help="with --checkpoint-dir, save after an epoch once this many seconds have "
+                        "passed since the last save (default 60; 0 = every epoch)")
     t.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint in --checkpoint-dir, with its model and settings")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -113,7 +124,7 @@ def build_parser():
     g.add_argument("--temperature", type=_temperature, default=0.0,
                    help="0 = greedy (default); 1 = sample from the model; <1 sharper, >1 more random")
     g.add_argument("--top-k", type=_positive_int, default=None, help="sample only among the k most likely characters")
-    g.add_argument("--seed", type=int, default=None, help="make sampling repeatable")
+    g.add_argument("--seed", type=_non_negative_int, default=None, help="make sampling repeatable")
     _add_device(g)
     return parser
 
@@ -155,15 +166,58 @@ def load_corpus(s, data_dir):
     return [i for p in parts for i in p[0]], [i for p in parts for i in p[1]], vocab
 
 
-def run_train(args):
-    ctx = resolve_device(args.device)
+def _saved_setting_ok(name, value):
+    """True when a training setting stored in a checkpoint has a usable type and value."""
+    try:
+        if name in ("num_steps", "batch_size", "num_examples"):
+            check_positive(name, value)
+        elif name in ("lr", "clipping_theta"):
+            check_positive(name, value, integer=False)
+        elif name == "seed":
+            check_seed(value)
+        elif name == "sampling":
+            return value in ("consecutive", "random")
+        elif name == "books":
+            return value is None or isinstance(value, list) and bool(value) and all(
+                _saved_setting_ok("num_examples", book) for book in value)
+        elif name == "valid_fraction":
+            return value is None or _saved_setting_ok("lr", value) and value < 1
+    except ValueError:
+        return False
+    return True
+
+
+def _check_saved_settings(extra, directory):
+    """Raise ``CheckpointError`` unless the training settings a checkpoint stored are usable."""
+    for name, value in extra.items():
+        if name in TRAIN_DEFAULTS and not _saved_setting_ok(name, value):
+            raise checkpoint.CheckpointError(
+                f"{directory}: config.json has the training setting {name} = {value!r}, which "
+                "cannot be used; the checkpoint was edited or damaged, start a new run")
+
+
+def _open_checkpoint_dir(args, ctx):
+    """Check --checkpoint-dir before any work; when resuming, load it: ``(model, vocab, history, saved)``."""
     if args.resume and not args.checkpoint_dir:
         raise CommandError("--resume needs --checkpoint-dir DIR (the checkpoint to continue)")
-    saved_model = saved_vocab = history = None
-    saved = {}
+    if not args.checkpoint_dir:
+        return None, None, None, {}
     if args.resume:
-        saved_model, saved_vocab, history, config = checkpoint.load(args.checkpoint_dir, ctx)
-        saved = {**config, **config["extra"]}
+        model, vocab, history, config = checkpoint.load(args.checkpoint_dir, ctx)
+        _check_saved_settings(config["extra"], args.checkpoint_dir)
+        checkpoint.prepare(args.checkpoint_dir)  # writable?
+        return model, vocab, history, {**config, **config["extra"]}
+    directory = checkpoint.prepare(args.checkpoint_dir)
+    held = checkpoint.describe(directory)
+    if held:
+        print(f"note: {directory} holds {held}; this new run replaces it at its first save "
+              "(use --resume to continue it instead)", file=sys.stderr)
+    return None, None, None, {}
+
+
+def run_train(args):
+    ctx = resolve_device(args.device)
+    saved_model, saved_vocab, history, saved = _open_checkpoint_dir(args, ctx)
     s = _settings(args, saved)
     corpus_indices, valid_indices, vocab = load_corpus(s, args.data_dir)
     if args.resume:
@@ -179,7 +233,7 @@ def run_train(args):
     extra = {k: s[k] for k in TRAIN_DEFAULTS}
     common = dict(sampling=s["sampling"], seed=s["seed"], progress=False if args.no_progress else "auto",
                   live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra,
-                  valid_indices=valid_indices)
+                  save_every=args.save_every, valid_indices=valid_indices)
     train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
                   s["clipping_theta"], s["batch_size"], args.prefixes or CHAPTER_PREFIXES)
     if args.resume:
@@ -188,8 +242,9 @@ def run_train(args):
         history = train_and_predict_rnn_gluon(model, s["num_hiddens"], *train_args, **common)
     if history.interrupted:
         where = f"; checkpoint saved to {args.checkpoint_dir}" if args.checkpoint_dir else ""
-        print(f"interrupted after {len(history)} complete epochs{where}", file=sys.stderr)
-        return 130
+        print(f"{history.stop_signal}: stopped after {len(history)} complete epochs{where}",
+              file=sys.stderr)
+        return 128 + signal.Signals[history.stop_signal]
     if args.checkpoint_dir:
         print(f"checkpoint saved to {args.checkpoint_dir}")
     return 0
@@ -207,10 +262,13 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "train")  # the chapter's training is the default command
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return run_train(args) if args.command == "train" else run_generate(args)
     except (CommandError, DownloadError, TrainingDivergedError, checkpoint.CheckpointError,
             ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr)
+        return 130

@@ -75,8 +75,8 @@ def load_data_time_machine(num_examples=10000, data_dir=None):
     ``num_examples=None`` keeps the whole book. The file is downloaded once and
     verified (see ``d2lrnn.download``); ``data_dir`` overrides the cache directory.
     """
-    if num_examples is not None and num_examples < 1:
-        raise ValueError(f"num_examples must be a positive number of characters or None, got {num_examples}")
+    if num_examples is not None:
+        check_positive("num_examples", num_examples)
     path = fetch(TIME_MACHINE, data_dir=data_dir)
     with open(path, encoding="utf-8") as f:
         text = preprocess(f.read(), num_examples)
@@ -129,9 +129,8 @@ def load_data_books(ebooks, num_examples=None, data_dir=None, vocab=None):
     ebooks = list(ebooks)
     if len(set(ebooks)) != len(ebooks):
         raise ValueError(f"ebooks lists a book more than once: {ebooks}")
-    if num_examples is not None and (isinstance(num_examples, bool) or
-                                     not isinstance(num_examples, int) or num_examples < 1):
-        raise ValueError(f"num_examples must be a positive number of characters or None, got {num_examples!r}")
+    if num_examples is not None:
+        check_positive("num_examples", num_examples)
     texts = [preprocess(read_gutenberg(ebook, data_dir), num_examples) for ebook in ebooks]
     if vocab is None:
         vocab = Vocab("".join(texts))

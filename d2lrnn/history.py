@@ -15,7 +15,8 @@ class History:
     seconds: list = field(default_factory=list)
     num_tokens: list = field(default_factory=list)
     val_perplexity: list = field(default_factory=list)
-    interrupted: bool = False  # True when the run was stopped early with Ctrl-C
+    interrupted: bool = False  # True when the run was stopped early (Ctrl-C or SIGTERM)
+    stop_signal: str = None  # 'SIGINT' (Ctrl-C, Jupyter's interrupt) or 'SIGTERM' when interrupted
 
     def append(self, epoch, perplexity, seconds, num_tokens, val_perplexity=None):
         self.epoch.append(epoch)

@@ -6,7 +6,9 @@ from mxnet.gluon import nn, rnn
 
 from ._args import check_positive
 
-RECURRENT_LAYERS = (rnn.RNN, rnn.GRU, rnn.LSTM)
+# Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
+LAYER_CLASSES = {"lstm": rnn.LSTM, "gru": rnn.GRU, "rnn": rnn.RNN}
+RECURRENT_LAYERS = tuple(LAYER_CLASSES.values())
 
 
 def num_state_arrays(rnn_layer):
@@ -14,15 +16,20 @@ def num_state_arrays(rnn_layer):
     return 2 if isinstance(rnn_layer, rnn.LSTM) else 1
 
 
-def make_rnn_layer(cell, num_hiddens, num_layers):
+def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0):
     """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
-    if cell == "lstm":
-        return rnn.LSTM(hidden_size=num_hiddens, num_layers=num_layers)
-    if cell == "gru":
-        return rnn.GRU(hidden_size=num_hiddens, num_layers=num_layers)
+    if cell not in LAYER_CLASSES:
+        raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn', got {cell!r}")
+    options = dict(hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
+                   dropout=dropout)
     if cell == "rnn":
-        return rnn.RNN(hidden_size=num_hiddens, num_layers=num_layers, activation="tanh")
-    raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn', got {cell!r}")
+        options["activation"] = "tanh"
+    return LAYER_CLASSES[cell](**options)
+
+
+def cell_name(rnn_layer):
+    """``'lstm'``, ``'gru'`` or ``'rnn'`` for a layer of exactly one of those classes."""
+    return next(name for name, cls in LAYER_CLASSES.items() if type(rnn_layer) is cls)
 
 
 class RNNModel(nn.HybridBlock):

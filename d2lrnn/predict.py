@@ -1,8 +1,11 @@
 """Continue a prefix with a trained model: greedy, as in the chapter, or sampled with a temperature."""
 import math
+import numbers
 
 import numpy as np
 from mxnet import nd
+
+from ._args import check_model, check_seed, check_vocab
 
 
 def check_prefix(prefix, vocab):
@@ -35,13 +38,13 @@ def choose_next(logits, temperature=0.0, top_k=None, rng=None, exclude=None):
 
 
 def _check_sampling(num_chars, temperature, top_k, vocab_size):
-    if isinstance(num_chars, bool) or not isinstance(num_chars, int) or num_chars < 0:
+    if isinstance(num_chars, bool) or not isinstance(num_chars, numbers.Integral) or num_chars < 0:
         raise ValueError(f"num_chars must be a non-negative integer, got {num_chars!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
             or not math.isfinite(temperature) or temperature < 0:
         raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy, 1 = the model's "
                          f"own distribution), got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral)
                               or not 1 <= top_k < vocab_size):
         raise ValueError(f"top_k must be None or an integer from 1 to {vocab_size - 1} (the "
                          f"vocabulary without '<unk>'), got {top_k!r}")
@@ -56,14 +59,20 @@ def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx, temperature=0.0, top
     only the k most likely characters; ``seed`` makes the sampling repeatable.
     ``'<unk>'`` is never predicted.
     """
+    check_model(model)
+    check_vocab(vocab)
     check_prefix(prefix, vocab)
     _check_sampling(num_chars, temperature, top_k, len(vocab))
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     state = model.begin_state(batch_size=1, ctx=ctx)
     output = [vocab[prefix[0]]]
     for t in range(len(prefix) - 1 + num_chars):
         X = nd.array([[output[-1]]], ctx=ctx)  # (1, 1)
         Y, state = model(X, state)  # Y: (1, vocab_size)
+        if t == 0 and Y.shape[-1] != len(vocab):
+            raise ValueError(f"the model predicts {Y.shape[-1]} tokens but the vocabulary has "
+                             f"{len(vocab)}; use the vocab the model was trained with")
         if t < len(prefix) - 1:
             output.append(vocab[prefix[t + 1]])  # warm up on the prefix
         else:

@@ -84,6 +84,13 @@ class TrainingMonitor:
         if self.plot is not None and (done % self.every == 0 or done == self.num_epochs):
             self.plot.update(history)
 
+    def write(self, text):
+        """Print a line of ``text`` to stdout without running it into a terminal progress bar."""
+        if self.bar is not None and not isinstance(self.bar, NotebookBar):
+            self.bar.write(text)  # clears the bar, prints the line, redraws the bar below it
+        else:
+            print(text, flush=True)
+
     def close(self, history):
         if self.bar is not None:
             self.bar.close()
@@ -92,30 +99,37 @@ class TrainingMonitor:
 
 
 class StopOnInterrupt:
-    """Context manager: the first Ctrl-C (or kernel interrupt) only sets ``requested``.
+    """Context manager: the first Ctrl-C (or kernel interrupt) or SIGTERM only sets ``requested``.
 
-    The training loop checks ``requested`` after each minibatch, so weights are never
-    left half-updated. A second Ctrl-C raises ``KeyboardInterrupt`` at once. Outside
-    the main thread, where signal handlers cannot be installed, Ctrl-C behaves as usual.
+    ``requested`` becomes the signal's name, ``'SIGINT'`` or ``'SIGTERM'``. The training
+    loop checks it after each minibatch, so weights are never left half-updated. A
+    second Ctrl-C raises ``KeyboardInterrupt`` at once; a second SIGTERM exits with
+    status 143. Outside the main thread, where signal handlers cannot be installed,
+    signals behave as usual.
     """
 
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
     def __init__(self):
-        self.requested = False
-        self._previous = None
+        self.requested = None
+        self._previous = {}
 
     def _handler(self, signum, frame):
         if self.requested:
+            if signum == signal.SIGTERM:
+                raise SystemExit(128 + signal.SIGTERM)
             raise KeyboardInterrupt
-        self.requested = True
-        print("\ninterrupt: stopping after the current minibatch (press Ctrl-C again to abort now)",
-              file=sys.stderr, flush=True)
+        self.requested = signal.Signals(signum).name
+        key = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        print(f"\n{self.requested}: stopping after the current minibatch (send {key} again to "
+              "abort now)", file=sys.stderr, flush=True)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._previous = {s: signal.signal(s, self._handler) for s in self.SIGNALS}
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False

@@ -6,6 +6,7 @@ of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shap
 its parameters in ``model.collect_params()``.
 """
 import math
+import numbers
 import random
 import time
 
@@ -14,7 +15,7 @@ import numpy as np
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
-from ._args import check_positive
+from ._args import check_model, check_positive, check_seed, check_vocab, corpus_array
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from . import checkpoint
 from .history import History
@@ -131,18 +132,21 @@ def clipped_sgd_step(params, lr, theta):
 
 
 def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling):
-    """Raise ``ValueError`` with the argument's name for anything training cannot use."""
+                        clipping_theta, batch_size, prefixes, sampling, seed=None):
+    """Raise ``ValueError``/``TypeError`` with the argument's name for anything training cannot use."""
+    check_vocab(vocab)
     check_positive("num_epochs", num_epochs, integer=True)
     check_positive("num_steps", num_steps, integer=True)
     check_positive("batch_size", batch_size, integer=True)
     check_positive("lr", lr, integer=False)
     check_positive("clipping_theta", clipping_theta, integer=False)
+    check_seed(seed)
     if sampling not in SAMPLERS:
         raise ValueError(f"sampling must be one of {sorted(SAMPLERS)}, got {sampling!r}")
+    corpus_array(corpus_indices, len(vocab))
     check_corpus_length(corpus_indices, batch_size, num_steps, sampling)
-    if isinstance(prefixes, str):
-        raise ValueError("prefixes must be a list of strings, e.g. ['traveller'], not a single string")
+    if isinstance(prefixes, str) or not isinstance(prefixes, (list, tuple)):
+        raise ValueError(f"prefixes must be a list of strings, e.g. ['traveller'], got {prefixes!r}")
     for prefix in prefixes:
         check_prefix(prefix, vocab)
 
@@ -160,10 +164,67 @@ def _epoch_rng(seed, epoch):
     return random.Random(f"{seed}/{epoch}") if seed is not None else random.Random()
 
 
+def _finish_init(model, vocab, ctx):
+    """Run ``model`` once so deferred shapes are known; check it predicts ``len(vocab)`` tokens."""
+    check_model(model)
+    logits, _ = model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
+    if logits.shape[-1] != len(vocab):
+        raise ValueError(f"the model predicts {logits.shape[-1]} tokens but the vocabulary has "
+                         f"{len(vocab)}; build it with vocab_size=len(vocab)")
+
+
+class _Saver:
+    """Checkpoints during a run: every ``every`` seconds at most, and whenever ``now`` is asked."""
+
+    def __init__(self, directory, every, model, vocab, history, extra):
+        self.directory, self.every, self.args = directory, every, (model, vocab, history)
+        self.extra, self.last = extra, time.perf_counter()
+        if directory is not None:
+            checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
+            checkpoint.prepare(directory)  # and refuse a directory that is not ours
+
+    def save(self, now=False):
+        if self.directory is not None and (now or time.perf_counter() - self.last >= self.every):
+            checkpoint.save(self.directory, *self.args, extra=self.extra)
+            self.last = time.perf_counter()
+
+
+def _run_epoch(model, sampler, corpus, batch_size, num_steps, ctx, rng, random_iter, loss,
+               weights, lr, clipping_theta, interrupt):
+    """One pass over the corpus; returns ``(mean loss, tokens)``, or ``None`` when interrupted."""
+    loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
+    for X, Y in sampler(corpus, batch_size, num_steps, ctx, rng):
+        if state is None or random_iter:
+            state = model.begin_state(batch_size=batch_size, ctx=ctx)
+        else:
+            state = [s.detach() for s in state]  # keep values, cut the graph
+        with autograd.record():
+            output, state = model(X, state)  # (num_steps * batch_size, vocab_size)
+            y = Y.T.reshape((-1,))  # time-major, like output
+            l = loss(output, y).mean()
+        l.backward()
+        clipped_sgd_step(weights, lr, clipping_theta)  # what clipping + trainer.step(1) do
+        loss_sum += l * y.size
+        num_tokens += y.size
+        if interrupt.requested:
+            return None
+    return loss_sum.asscalar() / num_tokens, num_tokens
+
+
+def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
+    return TrainingDivergedError(
+        f"training diverged at epoch {epoch}: perplexity is {ppl:.4g}, worse than "
+        f"{len(vocab)}**2 (the square of what guessing uniformly gives). lr={lr} with "
+        f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
+        "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
+        f"The weights of epoch {epoch - 1} were restored.", history)
+
+
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
-          checkpoint_dir=None, checkpoint_extra=None, hybridize=True, valid_indices=None):
+          checkpoint_dir=None, checkpoint_extra=None, save_every=60.0, hybridize=True,
+          valid_indices=None):
     """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
     SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
@@ -173,99 +234,76 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
 
     A ``HybridBlock`` model is hybridized first (``hybridize=False`` keeps it imperative).
     ``history`` continues an earlier run (epochs are numbered on from it).
-    ``checkpoint_dir`` saves a checkpoint at each printed epoch, at the end and on
-    Ctrl-C. Ctrl-C stops after the current minibatch and returns the history so far
-    (``history.interrupted`` is True). A perplexity that is infinite, NaN or above
-    vocab_size**2 (a loss twice that of uniform guessing) counts as divergence: the
-    weights of the last good epoch are restored and ``TrainingDivergedError`` is raised.
-    With ``valid_indices`` the perplexity on that held-out text (``evaluate_perplexity``)
-    is recorded after every epoch in ``history.val_perplexity`` and printed on the
-    epoch lines; the seconds recorded are training time only.
+    ``checkpoint_dir`` (checked before training: new, empty or a checkpoint) saves a
+    checkpoint after an epoch once ``save_every`` seconds have passed since the last
+    save, at each printed epoch, at the end and when stopped. Ctrl-C or SIGTERM stops
+    after the current minibatch and returns the history so far (``history.interrupted``
+    is True, ``history.stop_signal`` names the signal). A perplexity that is infinite,
+    NaN or above vocab_size**2 (a loss twice that of uniform guessing) counts as
+    divergence: the weights of the last good epoch are restored and
+    ``TrainingDivergedError`` is raised. With ``valid_indices`` the perplexity on that
+    held-out text (``evaluate_perplexity``) is recorded after every epoch in
+    ``history.val_perplexity`` and printed on the epoch lines; the seconds recorded
+    are training time only.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling)
+                        clipping_theta, batch_size, prefixes, sampling, seed)
     if valid_indices is not None:
+        corpus_array(valid_indices, len(vocab))
         check_eval_length(valid_indices, batch_size)
-    if checkpoint_dir is not None:
-        checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
-    sampler = SAMPLERS[sampling]
-    # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
-    corpus = np.asarray(corpus_indices, dtype=np.float32)
-    loss = gloss.SoftmaxCrossEntropyLoss()
+    if isinstance(save_every, bool) or not isinstance(save_every, numbers.Real) or not save_every >= 0:
+        raise ValueError(f"save_every must be a number of seconds >= 0, got {save_every!r}")
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)
-    # Finish deferred initialisation now, so the starting weights can be kept.
-    model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
+    _finish_init(model, vocab, ctx)  # now the starting weights can be kept
+    # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
+    corpus = corpus_array(corpus_indices, len(vocab))
     param_list = list(model.collect_params().values())
+    # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
+    trainable = [p for p in param_list if p.grad_req != "null"]
     history = history if history is not None else History()
-    history.interrupted = False
+    history.interrupted, history.stop_signal = False, None
+    saver = _Saver(checkpoint_dir, save_every, model, vocab, history, checkpoint_extra)
     first = len(history) + 1
     report, predict = _report_epochs(num_epochs)
     monitor = TrainingMonitor(num_epochs, first, progress, live_plot)
-
-    def save_checkpoint():
-        if checkpoint_dir is not None:
-            checkpoint.save(checkpoint_dir, model, vocab, history, extra=checkpoint_extra)
-
+    loss = gloss.SoftmaxCrossEntropyLoss()
     last_good = [p.data(ctx).copy() for p in param_list]
     period_start = time.perf_counter()
     try:
         with StopOnInterrupt() as interrupt:
             for epoch in range(first, first + num_epochs):
                 start = time.perf_counter()
-                loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
-                rng = _epoch_rng(seed, epoch)
-                # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
-                weights = [p.data(ctx) for p in param_list if p.grad_req != "null"]
-                for X, Y in sampler(corpus, batch_size, num_steps, ctx, rng):
-                    if state is None or sampling == "random":
-                        state = model.begin_state(batch_size=batch_size, ctx=ctx)
-                    else:
-                        state = [s.detach() for s in state]  # keep values, cut the graph
-                    with autograd.record():
-                        output, state = model(X, state)  # (num_steps * batch_size, vocab_size)
-                        y = Y.T.reshape((-1,))  # time-major, like output
-                        l = loss(output, y).mean()
-                    l.backward()
-                    clipped_sgd_step(weights, lr, clipping_theta)  # what clipping + trainer.step(1) do
-                    loss_sum += l * y.size
-                    num_tokens += y.size
-                    if interrupt.requested:
-                        break
-                if interrupt.requested:
-                    history.interrupted = True
-                    print(f"stopped during epoch {epoch}; the history holds the {len(history)} "
-                          "complete epochs, the model keeps its latest weights", flush=True)
-                    save_checkpoint()
+                result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
+                                    _epoch_rng(seed, epoch), sampling == "random", loss,
+                                    [p.data(ctx) for p in trainable], lr, clipping_theta, interrupt)
+                if result is None:
+                    history.interrupted, history.stop_signal = True, interrupt.requested
+                    monitor.write(f"stopped during epoch {epoch}; the history holds the {len(history)} "
+                                  "complete epochs, the model keeps its latest weights")
+                    saver.save(now=True)
                     return history
-                ppl = _exp(loss_sum.asscalar() / num_tokens)
+                ppl = _exp(result[0])
                 if not math.isfinite(ppl) or ppl > len(vocab) ** 2:
                     for p, good in zip(param_list, last_good):
                         p.set_data(good)
-                    raise TrainingDivergedError(
-                        f"training diverged at epoch {epoch}: perplexity is {ppl:.4g}, worse than "
-                        f"{len(vocab)}**2 (the square of what guessing uniformly gives). lr={lr} with "
-                        f"clipping_theta={clipping_theta} is too aggressive for this model; try a "
-                        "smaller lr (the chapter uses 5 for an LSTM) or a smaller clipping_theta. "
-                        f"The weights of epoch {epoch - 1} were restored.", history)
+                    raise _diverged(epoch, ppl, vocab, lr, clipping_theta, history)
                 seconds = time.perf_counter() - start
-                val_ppl = None
-                if valid_indices is not None:
-                    val_ppl = evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
-                history.append(epoch, ppl, seconds, num_tokens, val_perplexity=val_ppl)
+                val_ppl = None if valid_indices is None else \
+                    evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
+                history.append(epoch, ppl, seconds, result[1], val_perplexity=val_ppl)
                 last_good = [p.data(ctx).copy() for p in param_list]
                 monitor.epoch_done(history)
                 done = epoch - first + 1
+                if done in report and verbose:
+                    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
+                    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}, "
+                                  f"time {time.perf_counter() - period_start:.2f} sec")
+                    for prefix in prefixes if done in predict else ():
+                        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
+                saver.save(now=done in report or done == num_epochs)
                 if done in report:
-                    if verbose:
-                        valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
-                        print(f"epoch {epoch}, perplexity {ppl:f}{valid}, "
-                              f"time {time.perf_counter() - period_start:.2f} sec", flush=True)
-                        if done in predict:
-                            for prefix in prefixes:
-                                print(" -", predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
-                    save_checkpoint()
                     period_start = time.perf_counter()
     finally:
         monitor.close(history)
@@ -282,7 +320,8 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
     ``valid_indices``, ``progress``, ``checkpoint_dir``) go to ``train``.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling)
+                        clipping_theta, batch_size, prefixes, sampling, seed)
+    check_model(model)
     if seed is not None:
         mx.random.seed(seed)
     model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
@@ -305,7 +344,8 @@ def train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num
         raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
     sampling = "random" if is_random_iter else "consecutive"
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling)
+                        clipping_theta, batch_size, prefixes, sampling, seed)
+    check_model(model)
     if seed is not None:
         mx.random.seed(seed)
     model.initialize(ctx=ctx, force_reinit=True)

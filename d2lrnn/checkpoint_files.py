@@ -1,0 +1,148 @@
+"""The files inside a checkpoint: what each must contain, read back with every value checked.
+
+A checkpoint may have been edited, truncated or written by another version; each
+reader here raises ``CheckpointError`` naming the file and what is wrong with it,
+never a ``KeyError`` or ``TypeError`` from deep inside.
+"""
+import hashlib
+import json
+import numbers
+from pathlib import Path
+
+from .data import Vocab
+from .history import History
+from .models import LAYER_CLASSES, RNNModel, cell_name, make_rnn_layer
+
+FILES = ("params.params", "vocab.json", "config.json", "history.json")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint directory is missing, incomplete, corrupt, does not fit, or cannot be written."""
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_config(model):
+    """The configuration that rebuilds ``model``: cell, num_layers, num_hiddens, vocab_size, bidirectional, dropout.
+
+    Raises ``TypeError``/``ValueError`` for a model a checkpoint could not restore.
+    """
+    if not isinstance(model, RNNModel):
+        raise TypeError(f"checkpoints hold d2lrnn.RNNModel models, got {type(model).__name__}")
+    layer = model.rnn
+    cell = cell_name(layer)
+    if cell == "rnn" and layer._mode != "rnn_tanh":
+        raise ValueError("only tanh RNN layers can be checkpointed (rnn.RNN(..., activation='tanh'))")
+    clips = (layer._lstm_state_clip_min, layer._lstm_state_clip_max)
+    if clips != (None, None) or layer._dtype != "float32":
+        raise ValueError("checkpoints restore float32 layers without lstm_state_clip_min/max; "
+                         "this layer uses other settings")
+    return {"cell": cell, "num_layers": layer._num_layers, "num_hiddens": layer._hidden_size,
+            "vocab_size": model.vocab_size, "bidirectional": layer._dir == 2,
+            "dropout": float(layer._dropout)}
+
+
+def build_model(config):
+    """A fresh, uninitialised ``RNNModel`` for a configuration from ``model_config``."""
+    layer = make_rnn_layer(config["cell"], config["num_hiddens"], config["num_layers"],
+                           bidirectional=config["bidirectional"], dropout=config["dropout"])
+    return RNNModel(layer, config["vocab_size"])
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}); the checkpoint is damaged") from e
+
+
+def _fail(path, what):
+    raise CheckpointError(f"{path} {what}; the checkpoint is damaged or was edited, save it again")
+
+
+def _is_int(value, low=1):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def read_manifest(path):
+    """The manifest: ``{'d2lrnn_checkpoint': 2, 'current': 'save-N' or None, 'sha256': {...}}``,
+    or a format-1 ``{file name: sha256}``."""
+    manifest = _read_json(path)
+    if not isinstance(manifest, dict):
+        _fail(path, f"holds a JSON {type(manifest).__name__}, not an object")
+    if "d2lrnn_checkpoint" not in manifest:  # format 1
+        if set(manifest) != set(FILES) or not all(isinstance(v, str) for v in manifest.values()):
+            _fail(path, f"does not list the files {list(FILES)} with their SHA-256")
+        return manifest
+    current, digests = manifest.get("current"), manifest.get("sha256")
+    if manifest["d2lrnn_checkpoint"] != 2:
+        _fail(path, f"has checkpoint format {manifest['d2lrnn_checkpoint']!r}; this d2lrnn reads formats 1 and 2")
+    if not (current is None or isinstance(current, str) and current.startswith("save-")
+            and current[5:].isdigit()):
+        _fail(path, f"names {current!r} as the current save (expected 'save-N' or null)")
+    if not isinstance(digests, dict) or (current is not None and (
+            set(digests) != set(FILES) or not all(isinstance(v, str) for v in digests.values()))):
+        _fail(path, f"does not list the files {list(FILES)} with their SHA-256")
+    return manifest
+
+
+def read_config(path, formats):
+    """``config.json``, with every field's type and range checked."""
+    config = _read_json(path)
+    if not isinstance(config, dict):
+        _fail(path, f"holds a JSON {type(config).__name__}, not an object")
+    config = {"bidirectional": False, "dropout": 0.0, "extra": {}, **config}  # older checkpoints
+    if config.get("format") not in formats:
+        _fail(path, f"has format {config.get('format')!r}; this d2lrnn reads formats {list(formats)}")
+    if config.get("cell") not in LAYER_CLASSES:
+        _fail(path, f"has cell {config.get('cell')!r}; expected one of {sorted(LAYER_CLASSES)}")
+    for name in ("num_layers", "num_hiddens", "vocab_size"):
+        if not _is_int(config.get(name)):
+            _fail(path, f"has {name} {config.get(name)!r}; expected a positive integer")
+    if not isinstance(config["bidirectional"], bool):
+        _fail(path, f"has bidirectional {config['bidirectional']!r}; expected true or false")
+    dropout = config["dropout"]
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+        _fail(path, f"has dropout {dropout!r}; expected a number from 0 to below 1")
+    if not isinstance(config["extra"], dict):
+        _fail(path, f"has extra {config['extra']!r}; expected an object")
+    return config
+
+
+def read_vocab(path, vocab_size):
+    """``vocab.json`` as a ``Vocab`` of ``vocab_size`` tokens."""
+    tokens = _read_json(path)
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        _fail(path, "is not a JSON list of strings")
+    if len(tokens) != vocab_size:
+        _fail(path, f"has {len(tokens)} tokens but config.json says vocab_size {vocab_size}")
+    try:
+        return Vocab.from_tokens(tokens)
+    except ValueError as e:
+        _fail(path, f"is not a vocabulary ({e})")
+
+
+def read_history(path):
+    """``history.json`` as a ``History``; unknown keys (from newer versions) are ignored."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        _fail(path, f"holds a JSON {type(data).__name__}, not an object")
+    lists = ("epoch", "perplexity", "seconds", "num_tokens", "val_perplexity")
+    for name in lists:
+        values = data.get(name, [])
+        if not isinstance(values, list) or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+            _fail(path, f"has {name} {str(values)[:40]}; expected a list of numbers")
+    if not all(_is_int(e) for e in data.get("epoch", [])):
+        _fail(path, "has epoch numbers that are not positive integers")
+    lengths = {len(data.get(name, [])) for name in lists[:4]}
+    if len(lengths) > 1 or len(data.get("val_perplexity", [])) not in (0, *lengths):
+        _fail(path, "has lists of different lengths (one entry per epoch expected)")
+    if not isinstance(data.get("interrupted", False), bool):
+        _fail(path, f"has interrupted {data['interrupted']!r}; expected true or false")
+    if data.get("stop_signal") not in (None, "SIGINT", "SIGTERM"):
+        _fail(path, f"has stop_signal {data['stop_signal']!r}; expected null, 'SIGINT' or 'SIGTERM'")
+    fields = {name: data[name] for name in (*lists, "interrupted", "stop_signal") if name in data}
+    return History(**fields)
