@@ -133,3 +133,40 @@ def set_default_omp_threads():
         return None
     os.environ[ENV_VAR] = str(available_cpus())
     return os.environ[ENV_VAR]
+
+
+# "Busy" = the 1-minute load average is at least this fraction of the usable CPUs.
+BUSY_LOAD_FRACTION = 0.75
+_busy_hint_printed = False
+
+
+def busy_hint(load, cpus, threads):
+    """The one-line hint for a machine busy with other work, or None when it is not needed.
+
+    ``load`` is the 1-minute load average, ``cpus`` the usable CPUs, ``threads`` MXNet's
+    OpenMP threads. OpenMP threads wait for each other, so when other processes hold the
+    cores every step waits for the slowest thread; one thread suffers far less.
+    """
+    if threads <= 1 or load < BUSY_LOAD_FRACTION * cpus:
+        return None
+    return (f"note: this machine is busy (load average {load:.1f} over the last minute, {cpus} usable "
+            f"CPUs), so training with {threads} OpenMP threads may be many times slower; if it is, "
+            f"restart Python or Jupyter with {ENV_VAR}=1 set beforehand")
+
+
+def hint_if_busy(getloadavg=None, file=None):
+    """Print ``busy_hint`` to stderr (or ``file``) at most once per process; True when printed.
+
+    ``getloadavg`` defaults to ``os.getloadavg`` (absent on Windows: then nothing is printed).
+    """
+    global _busy_hint_printed
+    getloadavg = getloadavg or getattr(os, "getloadavg", None)
+    if _busy_hint_printed or getloadavg is None:
+        return False
+    threads = os.environ.get(ENV_VAR, "").strip()
+    hint = busy_hint(getloadavg()[0], available_cpus(), int(threads) if threads.isdigit() else 1)
+    if hint is None:
+        return False
+    print(hint, file=file or sys.stderr, flush=True)
+    _busy_hint_printed = True
+    return True

@@ -15,6 +15,7 @@ from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
 from ._args import check_positive
+from ._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from . import checkpoint
 from .history import History
@@ -186,6 +187,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                         clipping_theta, batch_size, prefixes, sampling)
     if valid_indices is not None:
         check_eval_length(valid_indices, batch_size)
+    if ctx.device_type == "cpu":
+        hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
     if checkpoint_dir is not None:
         checkpoint.model_config(model)  # fail now, not at the first save, if it cannot be saved
     sampler = SAMPLERS[sampling]

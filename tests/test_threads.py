@@ -89,3 +89,41 @@ def test_escaped_mount_point(tmp_path, eight_cores):
     root = fake_root(tmp_path, "0::/\n", mount, {"sys/fs/my cgroup/cpu.max": "100000 100000\n"})
     assert _threads.cgroup_cpu_limit(root) == 1.0
 
+
+
+def test_busy_hint_only_when_the_load_is_near_the_cpus():
+    assert _threads.busy_hint(1.4, 2, 2) is None  # 0.7 of the CPUs: still fine
+    assert _threads.busy_hint(3.0, 2, 1) is None  # one thread already
+    hint = _threads.busy_hint(1.5, 2, 2)
+    assert hint == ("note: this machine is busy (load average 1.5 over the last minute, 2 usable CPUs), "
+                    "so training with 2 OpenMP threads may be many times slower; if it is, restart "
+                    "Python or Jupyter with OMP_NUM_THREADS=1 set beforehand")
+    assert "\n" not in hint
+
+
+def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
+    import mxnet as mx
+    import d2lrnn
+    monkeypatch.setattr(_threads, "_busy_hint_printed", False)
+    monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what MXNet was given is not changed by this
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
+    text = "the time traveller smiled. " * 20
+    vocab = d2lrnn.Vocab(text)
+    for _ in range(2):  # a notebook that trains twice
+        model = d2lrnn.RNNModel(mx.gluon.rnn.GRU(8), len(vocab))
+        d2lrnn.train_and_predict_rnn_gluon(model, 8, vocab[list(text)], vocab, mx.cpu(), 1, 10, 1.0,
+                                           1.0, 4, ["the"], seed=0, verbose=False, progress=False,
+                                           live_plot=False)
+    err = capsys.readouterr().err
+    assert err.count("note: this machine is busy (load average 1.9") == 1
+
+
+def test_no_busy_hint_on_a_quiet_machine_or_without_getloadavg(monkeypatch, capsys):
+    monkeypatch.setattr(_threads, "_busy_hint_printed", False)
+    monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert _threads.hint_if_busy(getloadavg=lambda: (0.3, 0.3, 0.3)) is False
+    monkeypatch.delattr(_threads.os, "getloadavg")  # Windows
+    assert _threads.hint_if_busy() is False
+    assert capsys.readouterr().err == ""
