@@ -141,3 +141,10 @@ def test_the_test_kernels_compute_the_right_numbers_on_the_cpu():
     i, g, o = sig(z[0:2]), np.tanh(z[4:6]), sig(z[6:8])
     assert lstm_step.shape == (1, 1, 2)
     np.testing.assert_allclose(lstm_step[0, 0], o * np.tanh(i * g), rtol=1e-5)
+
+
+def test_readme_states_the_same_compute_capabilities():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = ";".join(f"{m}.{n}" for m, n in device.WHEEL_COMPUTE_CAPABILITIES)
+    assert f'`MXNET_CUDA_ARCH "{listed}"`' in readme
