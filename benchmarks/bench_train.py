@@ -3,6 +3,7 @@
 
     python benchmarks/bench_train.py            # the full benchmark (about 10 min on 2 quiet cores)
     python benchmarks/bench_train.py --quick    # one short round, no time-to-quality run
+    python benchmarks/bench_train.py --device gpu   # d2lrnn and PyTorch on GPU 0 (no chapter helper)
 
 Trains the chapter's configuration (2-layer LSTM, 256 hidden units, the first 10,000
 characters of The Time Machine, batch 32 x 35 steps, lr 5, clipping 1, consecutive
@@ -163,6 +164,25 @@ def _config(args):
             "num_epochs": args.epochs, "seed": args.seed}
 
 
+def _ctx(args):
+    """Where a child computes: GPU 0 for ``--device gpu``, else the CPU."""
+    import mxnet as mx
+    return mx.gpu(0) if args.device == "gpu" else mx.cpu()
+
+
+def _gpu_report(args):
+    """For ``--device gpu``: why d2lrnn would not use GPU 0 (None when it can), and whether PyTorch sees CUDA."""
+    if args.device != "gpu":
+        return {}
+    from d2lrnn.device import gpu_problem
+    problem = gpu_problem(0)
+    torch_cuda = None
+    if util.find_spec("torch") is not None:
+        import torch
+        torch_cuda = torch.cuda.is_available()
+    return {"gpu_problem": problem.reason if problem else None, "torch_cuda": torch_cuda}
+
+
 def _make_gluon_layer(cell, num_hiddens):
     from mxnet.gluon import rnn
     if cell == "lstm":
@@ -194,7 +214,7 @@ def child_prepare(args):
             "vocab_size": len(vocab), "corpus_len": len(corpus_indices),
             "corpus_file": str(corpus_file), "helper_cwd": str(helper_data.parent / "cwd"),
             "mxnet_features": {name: features.is_enabled(name) for name in ("MKLDNN", "OPENMP", "BLAS_OPEN", "BLAS_MKL")},
-            "threads": _thread_report(omp_before)}
+            "threads": _thread_report(omp_before), **_gpu_report(args)}
 
 
 def child_d2lrnn(args):
@@ -215,7 +235,7 @@ def child_d2lrnn(args):
             super().append(*a, **kw)
 
     corpus_indices, vocab = d2lrnn.load_data_time_machine(CHAPTER["num_examples"])
-    ctx = mx.cpu()
+    ctx = _ctx(args)
     model = d2lrnn.RNNModel(_make_gluon_layer(args.cell, args.num_hiddens), len(vocab))
     history, diverged = TimedHistory(), None
     start = time.perf_counter()
@@ -313,6 +333,7 @@ def child_torch(args):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    device = torch.device("cuda:0" if args.device == "gpu" else "cpu")
     data = json.loads(Path(args.corpus_file).read_text())
     corpus, vocab_size = data["corpus_indices"], len(data["idx_to_token"])
     num_hiddens, batch_size, num_steps = args.num_hiddens, CHAPTER["batch_size"], CHAPTER["num_steps"]
@@ -332,7 +353,7 @@ def child_torch(args):
             Y, state = self.rnn(inputs, state)  # (num_steps, batch_size, num_hiddens)
             return self.dense(Y.reshape(-1, num_hiddens)), state  # (num_steps * batch_size, vocab_size)
 
-    model = TorchRNNModel()
+    model = TorchRNNModel().to(device)
     with torch.no_grad():  # the chapter's init.Normal(0.01) for weights; Gluon's biases start at 0
         for name, p in model.named_parameters():
             nn.init.zeros_(p) if "bias" in name else nn.init.normal_(p, 0.0, 0.01)
@@ -344,7 +365,7 @@ def child_torch(args):
     for epoch in range(1, args.epochs + 1):
         offset, row_len, num_batches = consecutive_layout(len(corpus), batch_size, num_steps,
                                                           epoch_rng(args.seed, epoch))
-        rows = torch.tensor(corpus[offset:offset + row_len * batch_size]).view(batch_size, row_len)
+        rows = torch.tensor(corpus[offset:offset + row_len * batch_size], device=device).view(batch_size, row_len)
         state, loss_sum, n = None, 0.0, 0
         for i in range(0, num_batches * num_steps, num_steps):
             X, Y = rows[:, i:i + num_steps], rows[:, i + 1:i + 1 + num_steps]
@@ -379,8 +400,8 @@ def child_matmul(args):
     import d2lrnn  # noqa: F401  (sets the thread count as it does for training)
     import mxnet as mx
     n = args.matmul_n
-    a = mx.nd.random.uniform(shape=(n, n), dtype="float32")
-    b = mx.nd.random.uniform(shape=(n, n), dtype="float32")
+    a = mx.nd.random.uniform(shape=(n, n), dtype="float32", ctx=_ctx(args))
+    b = mx.nd.random.uniform(shape=(n, n), dtype="float32", ctx=_ctx(args))
     for _ in range(3):
         mx.nd.dot(a, b).wait_to_read()
     gflops = []
@@ -674,9 +695,9 @@ def build_peers(args, prep, torch_ok, helper_ok, threads):
 
 def child_options(peer, args, prep, threads, epochs=None):
     if peer.kind == "matmul":
-        return ["--matmul-n", args.matmul_n, "--matmul-reps", args.matmul_reps]
+        return ["--matmul-n", args.matmul_n, "--matmul-reps", args.matmul_reps, "--device", args.device]
     opts = ["--cell", peer.cell, "--epochs", epochs or args.epochs, "--seed", args.seed,
-            "--num-hiddens", args.num_hiddens]
+            "--num-hiddens", args.num_hiddens] + (["--device", args.device] if peer.kind != "helper" else [])
     if peer.kind == "helper":
         opts += ["--helper-dir", WORK / "d2l092", "--corpus-file", prep["corpus_file"]]
     if peer.kind == "torch":
@@ -726,6 +747,9 @@ def main(argv=None):
     parser.add_argument("--ttq-epochs", type=int, default=CHAPTER_EPOCHS,
                         help=f"epochs of the time-to-quality run (default {CHAPTER_EPOCHS}, the chapter's)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                        help="where d2lrnn, PyTorch and the matmul ceiling compute (default cpu); gpu "
+                             "uses GPU 0 and leaves out the chapter helper, which runs on the CPU only")
     parser.add_argument("--num-hiddens", type=int, default=CHAPTER["num_hiddens"],
                         help="hidden units (default 256, the chapter's; smaller only to try the script out)")
     parser.add_argument("--matmul-n", type=int, default=MATMUL_N)
@@ -759,7 +783,7 @@ def main(argv=None):
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 <= args.warmup < args.epochs:
         parser.error(f"--warmup must be between 0 and --epochs - 1 ({args.epochs - 1}), got {args.warmup}")
-    use_helper = "lstm" in args.cells and not args.skip_helper
+    use_helper = "lstm" in args.cells and not args.skip_helper and args.device == "cpu"
     if use_helper and args.epochs < 4:
         parser.error("the d2l 0.9.2 helper computes epoch % (num_epochs // 4), so --epochs must be "
                      "at least 4 (or pass --skip-helper)")
@@ -768,9 +792,13 @@ def main(argv=None):
     machine = describe_machine()
     notes = [f"FLOPs: {FLOP_FORMULA}."]
     print("preparing data (d2lrnn.load_data_time_machine) ...", flush=True)
-    prep = run_child("prepare", ["--work", WORK], timeout=args.timeout, log=WORK / "logs" / "prepare.log")
+    prep = run_child("prepare", ["--work", WORK, "--device", args.device], timeout=args.timeout,
+                     log=WORK / "logs" / "prepare.log")
     if "error" in prep:
         print(f"error: the preparation child failed: {prep['error']}", file=sys.stderr)
+        return 1
+    if prep.get("gpu_problem"):
+        print(f"error: --device gpu: no usable GPU: {prep['gpu_problem']}", file=sys.stderr)
         return 1
     threads = prep["threads"]["mxnet_threads"]
     helper_ok = False
@@ -785,6 +813,9 @@ def main(argv=None):
     if not torch_ok and not args.skip_torch:
         notes.append(f"PyTorch skipped: torch is not importable (pip install -e \".[benchmark]\", "
                      f"which pins {TORCH_PIN})")
+    elif torch_ok and args.device == "gpu" and not prep["torch_cuda"]:
+        torch_ok = False
+        notes.append("PyTorch skipped: this torch build sees no CUDA GPU (install a CUDA build of torch)")
     peers = build_peers(args, prep, torch_ok, helper_ok, threads)
     print_machine(machine, prep, threads, peers)
     fpts = {cell: flops_per_token(cell, prep["vocab_size"], args.num_hiddens, CHAPTER["num_layers"])
@@ -793,7 +824,7 @@ def main(argv=None):
               f"(first {CHAPTER['num_examples']:,} characters), batch {CHAPTER['batch_size']} × "
               f"{CHAPTER['num_steps']} steps, lr {CHAPTER['lr']:g} (tanh RNN: {CELL_LR['rnn']:g}), "
               f"clipping {CHAPTER['clipping_theta']:g}, "
-              f"consecutive sampling, seed {args.seed}, CPU")
+              f"consecutive sampling, seed {args.seed}, {'GPU 0' if args.device == 'gpu' else 'CPU'}")
     print(f"- configuration: {config}"
           + ("" if args.num_hiddens == CHAPTER["num_hiddens"] else
              f"  <-- NOT the chapter's {CHAPTER['num_hiddens']} hidden units"))

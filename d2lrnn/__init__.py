@@ -5,14 +5,17 @@
 the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
 ``train_and_predict_rnn``.
 
-Importing d2lrnn sets ``OMP_NUM_THREADS`` to the number of available CPUs when it
-is unset, because MXNet reads it only once, when it is imported (import d2lrnn
-before mxnet). A value you set yourself is never changed.
+Importing d2lrnn first checks the environment variables it reads
+(``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``, ``D2LRNN_QUICK``, ``D2LRNN_DATA_DIR``) and
+raises ``EnvironmentVariableError`` for an unusable one, then sets ``OMP_NUM_THREADS``
+to the CPUs the process may use when it is unset, because MXNet reads it only once,
+when it is imported (import d2lrnn before mxnet). A value you set yourself is never changed.
 """
-import os
-
+from . import _environment
+from ._environment import QUICK_ENV, EnvironmentVariableError
 from ._threads import set_default_omp_threads
 
+_environment.check_environment_on_import()
 set_default_omp_threads()
 
 from .data import (  # noqa: E402  (mxnet must be imported after the thread setting)
@@ -35,12 +38,11 @@ from .training import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-QUICK_ENV = "D2LRNN_QUICK"
 
 
 def quick_mode():
     """True when ``$D2LRNN_QUICK`` is set to 1: notebooks then train a short schedule (tests, CI)."""
-    return os.environ.get(QUICK_ENV, "0") == "1"
+    return _environment.quick_mode()
 
 
 def versions():

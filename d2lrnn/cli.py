@@ -13,7 +13,7 @@ import mxnet as mx
 
 from . import checkpoint
 from .data import load_data_books, load_data_time_machine, split_corpus
-from .device import num_gpus, try_gpu
+from .device import gpu_problem, try_gpu
 from .download import DownloadError
 from .models import RNNModel, make_rnn_layer
 from .predict import predict_rnn_gluon
@@ -56,8 +56,8 @@ _temperature = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite numbe
 
 def _add_device(p):
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
-                   help="where to compute: a GPU if MXNet has one (auto, the default), the CPU, "
-                        "or the GPU (an error when there is none)")
+                   help="where to compute: the GPU if MXNet can run on it (auto, the default: it runs a test "
+                        "kernel first), the CPU, or the GPU (an error, with the reason, when it cannot be used)")
 
 
 def build_parser():
@@ -134,12 +134,10 @@ def resolve_device(device):
     if device == "cpu":
         return mx.cpu()
     if device == "gpu":
-        ctx = try_gpu()
-        if ctx == mx.cpu():
-            raise CommandError(
-                f"--device gpu: MXNet sees no usable GPU ({num_gpus()} found; the PyPI mxnet package "
-                "is CPU-only). Use --device cpu or --device auto.")
-        return ctx
+        problem = gpu_problem(0)
+        if problem is not None:
+            raise CommandError(f"--device gpu: no usable GPU: {problem.reason}. Use --device cpu or --device auto.")
+        return mx.gpu(0)
     return try_gpu()
 
 

@@ -16,6 +16,7 @@ from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
 from ._args import check_model, check_positive, check_seed, check_vocab, corpus_array
+from ._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from . import checkpoint
 from .history import History
@@ -253,6 +254,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
         check_eval_length(valid_indices, batch_size)
     if isinstance(save_every, bool) or not isinstance(save_every, numbers.Real) or not save_every >= 0:
         raise ValueError(f"save_every must be a number of seconds >= 0, got {save_every!r}")
+    if ctx.device_type == "cpu":
+        hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)

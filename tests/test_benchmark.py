@@ -140,3 +140,24 @@ def test_summary_discards_warmup_and_targets_compare_medians():
     assert status["the chapter's 500 epochs < 3 min (trainer only, no progress bar or plot)"] == "FAIL"
     assert status["d2lrnn ≥ 75% of the matmul ceiling"] == "SKIP"
     assert math.isinf(bench._exp(1e6))
+
+
+def test_device_gpu_without_a_usable_gpu_stops_with_one_line():
+    problem = d2lrnn.device.gpu_problem(0)
+    if problem is None or not problem.usual:
+        pytest.skip("not a CPU-only build on a machine without a GPU")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--device", "gpu", "--quick", "--skip-torch",
+                           "--cells", "lstm"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["error: --device gpu: no usable GPU: the installed mxnet is the "
+                                        "CPU-only build and there is no NVIDIA GPU"]
+
+
+def test_device_reaches_every_child_but_the_cpu_only_helper():
+    import argparse
+    args = argparse.Namespace(matmul_n=64, matmul_reps=2, device="gpu", epochs=2, seed=0, num_hiddens=8)
+    prep = {"corpus_file": "c.json"}
+    for kind, cell in [("d2lrnn", "lstm"), ("torch", "gru"), ("matmul", None), ("helper", "lstm")]:
+        opts = [str(o) for o in bench.child_options(bench.Peer(kind, "", kind, cell), args, prep, 2)]
+        assert ("--device" in opts and opts[opts.index("--device") + 1] == "gpu") == (kind != "helper")

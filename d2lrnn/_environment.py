@@ -1,0 +1,107 @@
+"""Check the environment variables d2lrnn reads or sets, before MXNet loads.
+
+MXNet aborts the whole interpreter (SIGABRT, no Python exception) when
+``OMP_NUM_THREADS`` is not a whole number, so the values are checked first and a bad
+one is reported in one line that names the variable and what to do.
+"""
+import os
+import re
+import sys
+from pathlib import Path
+
+from ._threads import ENV_VAR as OMP_ENV, available_cpus
+from .download import DATA_DIR_ENV
+
+QUICK_ENV = "D2LRNN_QUICK"
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+USAGE_ERROR = 2  # the command line's exit status for a usage error
+
+
+class EnvironmentVariableError(ValueError):
+    """An environment variable that d2lrnn or MXNet reads has a value they cannot use."""
+
+
+def _value(environ, name):
+    """The variable's value without surrounding blanks; an empty value counts as unset (None)."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def omp_num_threads(environ=os.environ):
+    """``$OMP_NUM_THREADS`` as an int, or None when unset."""
+    value = _value(environ, OMP_ENV)
+    if value is None:
+        return None
+    # MXNet parses it as a C int and aborts on anything else; libgomp ignores 0.
+    if not re.fullmatch(r"[0-9]+", value) or not 1 <= int(value) < 2 ** 31:
+        raise EnvironmentVariableError(
+            f"{OMP_ENV}={environ[OMP_ENV]!r} is not a whole number of threads >= 1; set it to, "
+            f"e.g., {OMP_ENV}=1, or unset it to use the CPUs this process may use "
+            f"({available_cpus()} here)")
+    return int(value)
+
+
+def wait_policy(environ=os.environ):
+    """``$OMP_WAIT_POLICY`` as 'active' or 'passive', or None when unset."""
+    value = _value(environ, WAIT_POLICY_ENV)
+    if value is None:
+        return None
+    if value.lower() not in ("active", "passive"):
+        raise EnvironmentVariableError(
+            f"{WAIT_POLICY_ENV}={environ[WAIT_POLICY_ENV]!r} is neither 'active' nor 'passive'; "
+            f"set {WAIT_POLICY_ENV}=passive on a machine shared with other jobs, or unset it")
+    return value.lower()
+
+
+def quick_mode(environ=os.environ):
+    """True when ``$D2LRNN_QUICK`` is 1, False when it is 0 or unset."""
+    value = _value(environ, QUICK_ENV)
+    if value not in (None, "0", "1"):
+        raise EnvironmentVariableError(
+            f"{QUICK_ENV}={environ[QUICK_ENV]!r} must be 1 (train the notebooks' short schedule) "
+            f"or 0 (the full one); set one of them or unset it")
+    return value == "1"
+
+
+def data_dir(environ=os.environ):
+    """``$D2LRNN_DATA_DIR`` as a Path, or None when unset; a path to (or under) a file is refused."""
+    value = _value(environ, DATA_DIR_ENV)
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    for existing in (p for p in (path, *path.parents) if p.exists()):
+        if not existing.is_dir():
+            raise EnvironmentVariableError(
+                f"{DATA_DIR_ENV}={environ[DATA_DIR_ENV]!r}: {existing} is a file, not a directory; "
+                f"point {DATA_DIR_ENV} at a directory for the data files, or unset it")
+        break
+    return path
+
+
+def check_environment(environ=os.environ):
+    """Raise ``EnvironmentVariableError`` for the first unusable variable, before MXNet reads any."""
+    omp_num_threads(environ)
+    wait_policy(environ)
+    quick_mode(environ)
+    data_dir(environ)
+
+
+def started_as_command(argv=None):
+    """True when this process is ``python -m d2lrnn`` or the installed ``d2lrnn`` script.
+
+    While ``python -m`` imports the package it runs, ``sys.argv[0]`` is ``'-m'`` (Python's
+    documented behaviour); the console script keeps its own name in ``sys.argv[0]``.
+    """
+    argv = sys.argv if argv is None else argv
+    return bool(argv) and (argv[0] == "-m" or Path(argv[0]).name in ("d2lrnn", "d2lrnn.exe"))
+
+
+def check_environment_on_import():
+    """``check_environment()`` for ``import d2lrnn``: raise, or as a command print one line and exit 2."""
+    try:
+        check_environment()
+    except EnvironmentVariableError as e:
+        if started_as_command():
+            print(f"error: {e}", file=sys.stderr)
+            raise SystemExit(USAGE_ERROR) from None
+        raise
