@@ -5,20 +5,25 @@
 the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
 ``train_and_predict_rnn``.
 
-Importing d2lrnn first checks the environment variables it reads
-(``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``, ``D2LRNN_QUICK``, ``D2LRNN_DATA_DIR``) and
-raises ``EnvironmentVariableError`` for an unusable one, then sets ``OMP_NUM_THREADS``
-to the CPUs the process may use when it is unset, because MXNet reads it only once,
-when it is imported (import d2lrnn before mxnet). A value you set yourself is never changed.
+Import d2lrnn before mxnet. Importing it does three things, all before MXNet loads:
+it checks the environment variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``,
+``D2LRNN_QUICK``, ``D2LRNN_DATA_DIR``) and raises ``EnvironmentVariableError`` for an
+unusable one; it defines ``numpy.bool = bool`` where NumPy lacks it (MXNet 1.9.1 fails to
+import on NumPy >= 1.24 without it; see ``_compat``); and it sets ``OMP_NUM_THREADS`` to
+the CPUs the process may use when it is unset, because MXNet reads it only once, when it
+is imported. A value you set yourself is never changed.
 """
 from . import _environment
+from ._compat import check_distutils, restore_numpy_bool
 from ._environment import QUICK_ENV, EnvironmentVariableError
 from ._threads import set_default_omp_threads
 
 _environment.check_environment_on_import()
+restore_numpy_bool()
+check_distutils()
 set_default_omp_threads()
 
-from .data import (  # noqa: E402  (mxnet must be imported after the thread setting)
+from .data import (  # noqa: E402  (mxnet must be imported after the compat and thread settings)
     Vocab, check_corpus_length, data_iter_consecutive, data_iter_random, load_data_books,
     load_data_time_machine, min_corpus_length, preprocess, read_gutenberg, split_corpus,
     strip_gutenberg)
@@ -39,7 +44,6 @@ from .training import (  # noqa: E402
 __version__ = "0.1.0"
 
 
-
 def quick_mode():
     """True when ``$D2LRNN_QUICK`` is set to 1: notebooks then train a short schedule (tests, CI)."""
     return _environment.quick_mode()
@@ -51,7 +55,5 @@ def versions():
 
     import mxnet
     import numpy
-    from importlib.metadata import version
     return (f"python {platform.python_version_tuple()[0]}.{platform.python_version_tuple()[1]}, "
-            f"mxnet {mxnet.__version__}, numpy {numpy.__version__}, d2l {version('d2l')}, "
-            f"d2lrnn {__version__}")
+            f"mxnet {mxnet.__version__}, numpy {numpy.__version__}, d2lrnn {__version__}")

@@ -114,6 +114,11 @@ def available_cpus(root="/"):
     return max(1, cpus)
 
 
+def mxnet_loaded():
+    """True when any part of MXNet is loaded, even by an ``import mxnet`` that failed."""
+    return any(name == "mxnet" or name.startswith("mxnet.") for name in sys.modules)
+
+
 def set_default_omp_threads():
     """Set ``OMP_NUM_THREADS`` to the usable CPUs unless the user already set it.
 
@@ -122,11 +127,12 @@ def set_default_omp_threads():
     """
     if os.environ.get(ENV_VAR, "").strip():
         return os.environ[ENV_VAR]
-    if "mxnet" in sys.modules:
+    if mxnet_loaded():
         warnings.warn(
-            "mxnet was imported before d2lrnn, so OMP_NUM_THREADS could not be "
-            "set for it and MXNet may use only half the CPUs. Import d2lrnn "
-            "first, or set OMP_NUM_THREADS before starting Python.",
+            "mxnet was imported before d2lrnn (an import that failed counts too), so "
+            "OMP_NUM_THREADS could not be set for it and MXNet may use only half the CPUs. "
+            "Restart Python (in Jupyter: the kernel) and import d2lrnn first, or set "
+            "OMP_NUM_THREADS before starting Python.",
             RuntimeWarning,
             stacklevel=3,
         )
