@@ -67,6 +67,14 @@ def test_sgd_updates_in_place_exactly():
         d2lrnn.sgd([w], 0.1, 0)
 
 
+def test_grad_clipping_takes_the_books_arguments():
+    w = nd.array([1.0, 2.0])
+    w.attach_grad()
+    w.grad[:] = nd.array([3.0, 4.0])
+    d2lrnn.grad_clipping([w], 1.0, mx.cpu())  # the book's (params, theta, ctx)
+    np.testing.assert_allclose(w.grad.asnumpy(), [0.6, 0.8], rtol=1e-6)
+
+
 def test_to_onehot_gives_one_array_per_time_step():
     X = nd.array([[0, 1, 2], [3, 4, 0]])  # (batch_size 2, num_steps 3)
     inputs = d2lrnn.to_onehot(X, 5)
