@@ -3,7 +3,9 @@
 ``import d2lrnn as d2l`` gives the chapter's API: ``load_data_time_machine``,
 ``try_gpu``, ``RNNModel``, ``train_and_predict_rnn_gluon``, ``predict_rnn_gluon``, and for
 the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
-``train_and_predict_rnn``.
+``train_and_predict_rnn``. The 2019 book's from-scratch sections (rnn-scratch, gru, lstm)
+also find ``sgd``, ``to_onehot``, ``predict_rnn``, ``grad_clipping``, the two minibatch
+samplers and ``train_and_predict_rnn`` called with their functions (``chapter2019``).
 
 Import d2lrnn before mxnet. Importing it does three things, all before MXNet loads:
 it checks the environment variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``,
@@ -32,6 +34,7 @@ from .download import (  # noqa: E402
     TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, gutenberg_resource,
     resolve_data_dir)
 from . import checkpoint  # noqa: E402
+from .chapter2019 import FunctionModel, predict_rnn, sgd, to_onehot, use_svg_display  # noqa: E402
 from .history import History  # noqa: E402
 from .models import RNNModel, make_rnn_layer, num_parameters  # noqa: E402
 from .plotting import LivePlot, markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
@@ -39,7 +42,7 @@ from .predict import predict_rnn_gluon  # noqa: E402
 from .scratch import RNNModelScratch, from_gluon  # noqa: E402
 from .training import (  # noqa: E402
     TrainingDivergedError, evaluate_perplexity, grad_clipping, perplexity, train,
-    train_and_predict_rnn, train_and_predict_rnn_gluon)
+    train_and_predict_rnn, train_and_predict_rnn_gluon, train_and_predict_rnn_model)
 
 __version__ = "0.1.0"
 

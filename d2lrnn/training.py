@@ -332,10 +332,40 @@ def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, 
                  batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
 
 
-def train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
-                          num_steps, lr, clipping_theta, batch_size, prefixes, *, seed=None,
-                          **train_kwargs):
-    """The chapter's trainer for from-scratch models: initialise, train with ``train``, print, return a ``History``.
+def train_and_predict_rnn(model_or_rnn, *args, **kwargs):
+    """The 2019 book's trainer for from-scratch models, in either of its two call forms; returns a ``History``.
+
+    - With a model object (a Gluon ``Block`` such as ``RNNModelScratch``):
+      ``train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
+      num_steps, lr, clipping_theta, batch_size, prefixes)``, see ``train_and_predict_rnn_model``.
+    - With the book's functions, as its 2019 sections call it:
+      ``train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, corpus_indices,
+      vocab, ctx, is_random_iter, num_epochs, num_steps, lr, clipping_theta, batch_size,
+      prefixes)``, see ``chapter2019.train_and_predict_rnn_functions``, which wraps the
+      functions into a model and trains it with ``train`` as well.
+    """
+    if isinstance(model_or_rnn, gluon.Block):
+        return train_and_predict_rnn_model(model_or_rnn, *args, **kwargs)
+    if callable(model_or_rnn):
+        # Imported here because chapter2019 builds on this module.
+        from .chapter2019 import train_and_predict_rnn_functions
+        return train_and_predict_rnn_functions(model_or_rnn, *args, **kwargs)
+    raise TypeError("the first argument of train_and_predict_rnn must be a model (a Gluon Block "
+                    "such as RNNModelScratch) or the book's rnn function, got "
+                    f"{type(model_or_rnn).__name__}")
+
+
+def sampling_from_is_random_iter(is_random_iter):
+    """'random' for True, 'consecutive' for False (the 2019 trainer's flag); ``ValueError`` otherwise."""
+    if not isinstance(is_random_iter, bool):
+        raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
+    return "random" if is_random_iter else "consecutive"
+
+
+def train_and_predict_rnn_model(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
+                                num_steps, lr, clipping_theta, batch_size, prefixes, *, seed=None,
+                                **train_kwargs):
+    """The chapter's trainer for from-scratch model objects: initialise, train with ``train``, print, return a ``History``.
 
     ``model`` (e.g. ``RNNModelScratch``) takes the place of the 2019 book's ``rnn``,
     ``get_params``, ``init_rnn_state`` and ``num_hiddens``. Its parameters are
@@ -343,9 +373,7 @@ def train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num
     book's ``get_params``). ``is_random_iter`` picks random instead of consecutive sampling;
     further keywords go to ``train``.
     """
-    if not isinstance(is_random_iter, bool):
-        raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
-    sampling = "random" if is_random_iter else "consecutive"
+    sampling = sampling_from_is_random_iter(is_random_iter)
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
     check_model(model)

@@ -1,28 +1,88 @@
 """The 2019 chapter's own code cells run against d2lrnn with only the import changed.
 
-To keep the test short the epoch count in the hyperparameter cell is lowered from 500
-to 4 as well; the notebook runs the full 500.
+Sections: ``rnn-scratch``, ``gru``, ``lstm`` (``../shared/reference/chapter-2019/*.md``, their
+```` ```{.python .input} ```` blocks) and the seed ``deep-rnn`` notebook. To keep the test
+short the epoch counts in the hyperparameter cells are lowered as well, and so is the
+print cadence of rnn-scratch's own training loop (every 50 / 100 epochs in the book).
 """
 import json
+import random
+import re
+import sys
 from pathlib import Path
 
+import mxnet as mx
 import pytest
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "deep-rnn-chapter-2019.ipynb"
+REFERENCE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+IMPORT = ("import d2l\n", "import d2lrnn as d2l\n")
+
+# section -> (source file, [(book text, lowered text), ...], training runs, prediction lines per prefix)
+SECTIONS = {
+    "rnn-scratch": ("chapter-2019/rnn-scratch.md", [
+        ("num_epochs, num_steps, batch_size, lr, clipping_theta = 500,",
+         "num_epochs, num_steps, batch_size, lr, clipping_theta = 6,"),
+        ("if (epoch + 1) % 50 == 0:", "if (epoch + 1) % 1 == 0:"),
+        ("if (epoch + 1) % 100 == 0:", "if (epoch + 1) % 3 == 0:"),
+    ], 2, 4),
+    # gru and lstm train from scratch for num_epochs, then with Gluon for num_epochs * 5.
+    "gru": ("chapter-2019/gru.md", [
+        ("num_epochs, num_steps, batch_size, lr, clipping_theta = 100,",
+         "num_epochs, num_steps, batch_size, lr, clipping_theta = 4,"),
+    ], 2, 4),
+    "lstm": ("chapter-2019/lstm.md", [
+        ("num_epochs, num_steps, batch_size, lr, clipping_theta = 100,",
+         "num_epochs, num_steps, batch_size, lr, clipping_theta = 4,"),
+    ], 2, 4),
+    "deep-rnn": ("deep-rnn-chapter-2019.ipynb", [
+        ("num_epochs, num_steps, batch_size, lr, clipping_theta = 500,",
+         "num_epochs, num_steps, batch_size, lr, clipping_theta = 4,"),
+    ], 1, 2),
+}
 
 
-@pytest.mark.skipif(not REFERENCE.is_file(), reason="the reference chapter is not beside the repository")
-def test_chapter_code_cells_run_with_only_the_import_changed(capsys):
-    cells = [("".join(c["source"])) for c in json.loads(REFERENCE.read_text())["cells"]
-             if c["cell_type"] == "code"]
-    assert "import d2l\n" in cells[0] and "num_epochs, num_steps, batch_size, lr, clipping_theta = 500," in cells[1]
-    cells[0] = cells[0].replace("import d2l\n", "import d2lrnn as d2l\n")
-    cells[1] = cells[1].replace("= 500,", "= 4,")
-    namespace = {}
-    for source in cells:
-        exec(compile(source, str(REFERENCE), "exec"), namespace)
-    out = capsys.readouterr().out
-    assert [l.split(",")[0] for l in out.splitlines() if l.startswith("epoch")] == \
-        ["epoch 1", "epoch 2", "epoch 3", "epoch 4"]
-    assert out.count(" - time traveller") == 2 and out.count(" - traveller") == 2
+def code_cells(path):
+    """The code cells of a book section: a notebook's code cells, or a Markdown file's ```{.python .input} blocks."""
+    if path.suffix == ".ipynb":
+        return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                if c["cell_type"] == "code"]
+    return re.findall(r"^```\{\.python \.input[^}]*\}\n(.*?)^```", path.read_text(), re.M | re.S)
+
+
+def replace_once(cells, old, new):
+    """``cells`` with the one cell containing ``old`` changed; fails if ``old`` is not there exactly once."""
+    hits = [i for i, source in enumerate(cells) if old in source]
+    assert len(hits) == 1 and cells[hits[0]].count(old) == 1, f"{old!r} found {len(hits)} times"
+    return [source.replace(old, new) if i == hits[0] else source for i, source in enumerate(cells)]
+
+
+def perplexities(out):
+    """Perplexities of the printed 'epoch N, perplexity P, ...' lines of ``out``."""
+    return [float(p) for p in re.findall(r"^epoch \d+, perplexity ([\d.]+|inf|nan)", out, re.M)]
+
+
+@pytest.mark.skipif(not REFERENCE_DIR.is_dir(),
+                    reason="../shared/reference (the 2019 chapter) is not beside the repository")
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_section_code_cells_run_with_only_the_import_changed(section, capsys, monkeypatch):
+    filename, lowered, num_runs, num_predictions = SECTIONS[section]
+    path = REFERENCE_DIR / filename
+    cells = code_cells(path)
+    for old, new in [IMPORT] + lowered:
+        cells = replace_once(cells, old, new)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the sections insert '..' into sys.path
+    random.seed(0)
+    mx.random.seed(0)
+    namespace, out, runs = {}, "", []
+    for i, source in enumerate(cells):
+        exec(compile(source, f"{path.name}, code cell {i}", "exec"), namespace)
+        cell_out = capsys.readouterr().out
+        out += cell_out
+        if perplexities(cell_out):
+            runs.append(perplexities(cell_out))  # one training run per cell
+    assert len(runs) == num_runs, out
+    for ppl in runs:
+        assert len(ppl) >= 2 and ppl[-1] < 0.95 * ppl[0], f"perplexity did not fall: {ppl}\n{out}"
+    assert out.count(" - traveller") == num_predictions and \
+        out.count(" - time traveller") == num_predictions, out
     assert len(namespace["vocab"]) == 44 and len(namespace["corpus_indices"]) == 10000
