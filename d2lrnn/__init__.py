@@ -20,6 +20,7 @@ from ._compat import check_distutils, restore_numpy_bool
 from ._environment import QUICK_ENV, EnvironmentVariableError
 from ._threads import set_default_omp_threads
 
+_environment.quiet_ctrl_c_while_loading()
 _environment.check_environment_on_import()
 restore_numpy_bool()
 check_distutils()

@@ -6,6 +6,7 @@ one is reported in one line that names the variable and what to do.
 """
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -94,6 +95,23 @@ def started_as_command(argv=None):
     """
     argv = sys.argv if argv is None else argv
     return bool(argv) and (argv[0] == "-m" or Path(argv[0]).name in ("d2lrnn", "d2lrnn.exe"))
+
+
+INTERRUPTED = 130  # the command line's exit status after Ctrl-C
+
+
+def _interrupted_while_loading(signum, frame):
+    print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr, flush=True)
+    os._exit(INTERRUPTED)  # nothing of ours is open yet: no file, no checkpoint
+
+
+def quiet_ctrl_c_while_loading():
+    """As a command, make Ctrl-C during the package's (MXNet's) import exit 130 with one line.
+
+    ``d2lrnn.cli.main`` puts Python's usual handler back once the package has loaded.
+    """
+    if started_as_command():
+        signal.signal(signal.SIGINT, _interrupted_while_loading)
 
 
 def check_environment_on_import():

@@ -1,11 +1,18 @@
-"""Shared test set-up: offline data, the short notebook schedule, a loopback HTTP server.
+"""Shared test set-up: offline data, the short notebook schedule, a loopback HTTP server, no network.
 
-Tests never use the network. When ``$D2LRNN_DATA_DIR`` is unset and the offline copies
-in ``../shared/data`` (beside the repository) exist, the loader is pointed there; the
-notebooks that nbval runs inherit these settings.
+Tests never use the network, by construction:
+- When ``$D2LRNN_DATA_DIR`` is unset and the offline copies in ``../shared/data`` (beside the
+  repository) exist, the loader is pointed there; the notebooks that nbval runs and the
+  command-line tests' subprocesses inherit these settings.
+- Every process the tests start sends HTTP(S) through a proxy address where nothing
+  listens (loopback excepted), so a download that the offline data does not cover fails at
+  once with the loader's message naming where the file must be put; inside the test process
+  itself, a guard refuses any socket connection that is not to this machine.
 """
 import http.server
+import ipaddress
 import os
+import socket
 import threading
 from pathlib import Path
 
@@ -22,7 +29,45 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 if not os.environ.get("D2LRNN_DATA_DIR") and (SHARED_DATA / "timemachine.txt").is_file():
     os.environ["D2LRNN_DATA_DIR"] = str(SHARED_DATA)
 
+# urllib (the loader's downloads) honours these in this process and every child process.
+for _name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+    os.environ[_name] = "http://127.0.0.1:9"  # the discard port: nothing listens there
+os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost,::1"
+
 import d2lrnn  # noqa: E402  (after the environment is set)
+from tiny import TEXT  # noqa: E402
+
+
+def _local(address):
+    if not isinstance(address, tuple):  # AF_UNIX paths
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Refuse socket connections to anything but this machine, naming the offline data."""
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        if not _local(address):
+            raise OSError(f"tests do not use the network (tried {address}); put the offline data in "
+                          f"{SHARED_DATA} or set D2LRNN_DATA_DIR to a directory that holds it")
+        return real_connect(sock, address)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """``(corpus_indices, vocab)`` of the tests' short text (see tiny.py)."""
+    vocab = d2lrnn.Vocab(TEXT)
+    return vocab[list(TEXT)], vocab
 
 
 @pytest.fixture(scope="session")

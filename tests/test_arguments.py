@@ -6,13 +6,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import checkpoint
-from test_training import TEXT, run, tiny_model
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    vocab = d2lrnn.Vocab(TEXT)
-    return vocab[list(TEXT)], vocab
+from tiny import TEXT, run, tiny_model
 
 
 @pytest.fixture(scope="module")

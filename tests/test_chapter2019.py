@@ -15,9 +15,8 @@ from mxnet import nd
 
 import d2lrnn
 from d2lrnn import FunctionModel, RNNModelScratch, Vocab
+from tiny import TEXT
 
-TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
-        "right and left we can go, backward and forward freely enough. ") * 8
 HIDDEN = 16
 
 

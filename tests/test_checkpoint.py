@@ -15,13 +15,7 @@ import d2lrnn
 from d2lrnn import checkpoint
 from d2lrnn.checkpoint import CheckpointError
 from d2lrnn.checkpoint_files import sha256
-from test_training import TEXT, run
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    vocab = d2lrnn.Vocab(TEXT)
-    return vocab[list(TEXT)], vocab
+from tiny import TEXT, run
 
 
 @pytest.fixture(scope="module")

@@ -127,11 +127,25 @@ def test_the_first_signal_asks_to_stop_and_the_second_aborts(signum, aborts_with
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
 
 
-def test_ctrl_c_during_generate_exits_130_in_one_line(tmp_path):
+def _loading_mxnet(pid):
+    """True once MXNet's shared library is mapped into process ``pid``: it is being imported."""
+    try:
+        return "libmxnet" in open(f"/proc/{pid}/maps").read()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("moment", ["while MXNet loads", "while generating"])
+def test_ctrl_c_during_start_up_or_generate_exits_130_in_one_line(tmp_path, moment):
     ck = str(tmp_path / "ck")
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", ck, *TINY).returncode == 0
     proc = _start("generate", "--checkpoint", ck, "--prefix", "the", "--num-chars", "1000000")
-    time.sleep(4)
+    if moment == "while MXNet loads":
+        deadline = time.monotonic() + 60
+        while not _loading_mxnet(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.002)
+    else:
+        time.sleep(8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130

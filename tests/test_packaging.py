@@ -17,7 +17,7 @@ NOT_IMPORTED = {
     "ipykernel": "runs the notebooks; brings IPython, which plotting and progress import inside a kernel",
     "setuptools": "provides distutils, which MXNet 1.9.1 imports and Python 3.12 no longer ships",
 }
-IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel"}
+IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline"}
 
 
 def _requirements(group=None):

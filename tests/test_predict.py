@@ -5,7 +5,7 @@ import pytest
 
 import d2lrnn
 from d2lrnn.predict import choose_next
-from test_training import run
+from tiny import run
 
 
 def test_choose_next_greedy_and_temperature_limits():
@@ -35,13 +35,6 @@ def test_choose_next_top_k():
 def trained(tiny_data):
     model, _ = run(tiny_data, num_epochs=3, verbose=False)
     return model, tiny_data[1]
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    from test_training import TEXT
-    vocab = d2lrnn.Vocab(TEXT)
-    return vocab[list(TEXT)], vocab
 
 
 def test_temperature_zero_is_the_chapter_prediction(trained):

@@ -16,7 +16,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn.training import _epoch_rng
-from test_training import TEXT
+from tiny import TEXT
 
 
 def plain_loop(model, corpus_indices, num_epochs, num_steps, lr, theta, batch_size, seed):

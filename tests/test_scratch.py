@@ -10,13 +10,12 @@ from mxnet.gluon import rnn
 import d2lrnn
 from d2lrnn import RNNModelScratch, Vocab, from_gluon
 from d2lrnn.data import min_corpus_length
+from tiny import TEXT
 
 VOCAB, HIDDEN, BATCH, STEPS = 11, 7, 3, 5
 LAYERS = {"rnn": lambda h, n: rnn.RNN(h, num_layers=n, activation="tanh"),
           "gru": lambda h, n: rnn.GRU(h, num_layers=n),
           "lstm": lambda h, n: rnn.LSTM(h, num_layers=n)}
-TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
-        "right and left we can go, backward and forward freely enough. ") * 8
 
 
 def gluon_model(cell, num_layers, seed=0):

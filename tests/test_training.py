@@ -12,30 +12,7 @@ from mxnet.gluon import rnn
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
 from d2lrnn.training import _report_epochs
-
-TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
-        "right and left we can go, backward and forward freely enough. ") * 8
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    vocab = Vocab(TEXT)
-    return vocab[list(TEXT)], vocab
-
-
-def tiny_model(vocab, cell=rnn.LSTM, num_hiddens=16, num_layers=2):
-    return d2lrnn.RNNModel(cell(num_hiddens, num_layers=num_layers), len(vocab))
-
-
-def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("the ",),
-        model=None, **kwargs):
-    corpus_indices, vocab = tiny_data
-    model = model or tiny_model(vocab)
-    history = d2lrnn.train_and_predict_rnn_gluon(
-        model, 16, corpus_indices, vocab, mx.cpu(), num_epochs, 10, lr, clipping_theta, 4,
-        list(prefixes), seed=seed, **kwargs)
-    return model, history
-
+from tiny import TEXT, run, tiny_model
 
 def test_grad_clipping_rescales_to_theta():
     params = [nd.array([3.0, 0.0]), nd.array([[4.0]])]

@@ -10,9 +10,8 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import Vocab, data_iter_consecutive, data_iter_random, evaluate_perplexity, split_corpus
+from tiny import TEXT
 
-TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
-        "right and left we can go, backward and forward freely enough. ") * 8
 
 
 @pytest.mark.parametrize("n, fraction, num_valid", [(100, 0.1, 10), (10, 0.25, 2), (7, 0.5, 4), (3, 0.2, 1)])
@@ -44,12 +43,6 @@ def test_split_rejects_corpora_too_short_for_two_parts():
         split_corpus([1, 2, 3, 4], 0.1)
     with pytest.raises(ValueError, match="leaves 2 tokens for validation and 0 for training"):
         split_corpus([1, 2], 0.9)
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    vocab = Vocab(TEXT)
-    return vocab[list(TEXT)], vocab
 
 
 def tiny_model(vocab, seed=0, cell=rnn.LSTM):

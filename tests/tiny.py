@@ -1,0 +1,27 @@
+"""Tiny shared inputs for the tests: a short text, a small model, a short training run.
+
+A helper module, not a test file: tests import from here (and get the ``tiny_data``
+fixture from conftest.py), never from each other.
+"""
+import mxnet as mx
+from mxnet.gluon import rnn
+
+import d2lrnn
+
+TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
+        "right and left we can go, backward and forward freely enough. ") * 8
+
+
+def tiny_model(vocab, cell=rnn.LSTM, num_hiddens=16, num_layers=2):
+    return d2lrnn.RNNModel(cell(num_hiddens, num_layers=num_layers), len(vocab))
+
+
+def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("the ",),
+        model=None, **kwargs):
+    """Train ``model`` (default: a 2-layer LSTM of 16 units) on ``tiny_data``: ``(model, history)``."""
+    corpus_indices, vocab = tiny_data
+    model = model or tiny_model(vocab)
+    history = d2lrnn.train_and_predict_rnn_gluon(
+        model, 16, corpus_indices, vocab, mx.cpu(), num_epochs, 10, lr, clipping_theta, 4,
+        list(prefixes), seed=seed, **kwargs)
+    return model, history
