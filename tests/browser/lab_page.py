@@ -59,12 +59,16 @@ def _js(driver, script, *args):
 
 
 def open_notebook(driver, lab, path, timeout=180):
-    driver.get(lab.url(f"lab/tree/{path}?token={lab.token}"))
+    """Open ``path`` alone, in a JupyterLab workspace of its own, and wait for its idle kernel."""
+    name = Path(path).name
+    driver.get(lab.url(f"lab/workspaces/{Path(path).stem}/tree/{path}?reset&token={lab.token}"))
     wait_for(lambda: _js(driver, """
+        const tab = document.querySelector('.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel');
         const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
         const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
-        return status && status.dataset.status === 'idle' && panel.querySelectorAll('.jp-Cell').length > 0;
-        """), timeout, f"{path} to open with an idle kernel")
+        return tab && tab.textContent === arguments[0] && status && status.dataset.status === 'idle'
+            && panel.querySelectorAll('.jp-Cell').length > 0;
+        """, name), timeout, f"{path} to open with an idle kernel")
 
 
 def click_menu(driver, menu, item):

@@ -30,7 +30,8 @@ def _run_all(chrome):
 def _training_started(chrome):
     """True once a training cell shows its progress bar and the live plot's first frame."""
     return chrome.execute_script("""
-        const bar = [...document.querySelectorAll('.jp-OutputArea-output')]
+        const bar = [...document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
             .find(o => o.textContent.startsWith('training:'));
         return !!bar && !!bar.closest('.jp-OutputArea').querySelector('img');
         """)
