@@ -3,14 +3,19 @@ import io
 import itertools
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_perplexity(history, ax=None, label=None, logy=True):
     """Training perplexity per epoch from a ``History``; returns the axis."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(history.epoch, history.perplexity, label=label)
+    # A single epoch is a point, which a line alone would not show.
+    ax.plot(history.epoch, history.perplexity, label=label, marker="o" if len(history) == 1 else None)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # no epoch 1.5
+    if len(history) == 1:  # matplotlib's range around one point is narrower than an epoch
+        ax.set_xlim(history.epoch[0] - 0.5, history.epoch[0] + 0.5)
     ax.set_ylabel("training perplexity")
     if logy:
         ax.set_yscale("log")
@@ -25,13 +30,33 @@ class LivePlot:
 
     Unlike d2l's ``Animator`` it updates only its own output (so the printed lines of
     the same cell stay) and changes no notebook settings: each frame is a PNG image.
+    From the start it shows labelled axes over the whole run, epochs ``first_epoch`` to
+    ``last_epoch``, and a note that the first epoch is on its way.
     """
 
-    def __init__(self, figsize=(5, 3)):
+    def __init__(self, first_epoch=1, last_epoch=None, figsize=(5, 3)):
         from IPython.display import display
+        self.first_epoch = first_epoch
+        self.last_epoch = first_epoch if last_epoch is None else last_epoch
         self.fig, self.ax = plt.subplots(figsize=figsize)
+        self._empty("waiting for the first epoch…")
         # Outside IPython, display() gives no handle: the figure is then only drawn.
         self.handle = display(self._png(), display_id=True)
+
+    def _epoch_range(self):
+        """The x axis of the whole run, with a margin so the end points are not on the frame."""
+        margin = max(0.5, 0.02 * (self.last_epoch - self.first_epoch))
+        self.ax.set_xlim(self.first_epoch - margin, self.last_epoch + margin)
+
+    def _empty(self, note):
+        self.ax.cla()
+        self.ax.set_xlabel("epoch")
+        self.ax.set_ylabel("training perplexity")
+        self.ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        self.ax.set_yticks([])
+        self._epoch_range()
+        self.ax.text(0.5, 0.5, note, transform=self.ax.transAxes, ha="center", va="center",
+                     color="0.4")
 
     def _png(self):
         from IPython.display import Image
@@ -39,17 +64,26 @@ class LivePlot:
         self.fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
         return Image(data=buffer.getvalue(), format="png")
 
+    def _show(self):
+        if self.handle is not None:
+            self.handle.update(self._png())
+
     def update(self, history):
         self.ax.cla()
         plot_perplexity(history, ax=self.ax)
-        if self.handle is not None:
-            self.handle.update(self._png())
+        self._epoch_range()
+        self._show()
 
     def finish(self, history):
         """Draw the final state and release the figure, leaving the last image in the output."""
         if len(history):
             self.update(history)
+        else:
+            self._empty("stopped before the first epoch ended")
+            self._show()
         plt.close(self.fig)
+
+
 def plot_runs(histories, ax=None, logy=True, x="epoch"):
     """Perplexity of several runs on one axis: training dashed, validation solid, one colour per run.
 

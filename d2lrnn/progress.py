@@ -25,8 +25,14 @@ class NotebookBar:
     """tqdm's progress bar as text that redraws in place in a notebook output.
 
     Unlike tqdm's widget it needs no widget state, so the saved notebook shows the
-    final bar. It has the small part of tqdm's interface the monitor uses.
+    final bar. It has the small part of tqdm's interface the monitor uses. ``NCOLS``
+    characters fit on one line of a notebook in JupyterLab at 1280 pixels with the file
+    browser open (about 112 do; tests/browser checks it); the epochs per second are left
+    out, the postfix has the tokens per second.
     """
+
+    NCOLS = 100
+    FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
 
     def __init__(self, total, desc="training", unit="epoch"):
         from IPython.display import display
@@ -39,7 +45,7 @@ class NotebookBar:
         from tqdm import tqdm
         return Pretty(tqdm.format_meter(self.n, self.total, time.perf_counter() - self.start,
                                         prefix=self.desc, unit=self.unit, postfix=self.postfix,
-                                        ncols=120))
+                                        ncols=self.NCOLS, bar_format=self.FORMAT))
 
     def set_postfix(self, **kwargs):
         self.postfix = ", ".join(f"{k}={v}" for k, v in kwargs.items())
@@ -69,7 +75,8 @@ class TrainingMonitor:
             else:
                 from tqdm import tqdm
                 self.bar = tqdm(total=num_epochs, desc="training", unit="epoch", leave=True)
-        self.plot = LivePlot() if _resolve(live_plot, notebook) else None
+        self.plot = (LivePlot(first_epoch, first_epoch + num_epochs - 1)
+                     if _resolve(live_plot, notebook) else None)
         self.num_epochs = num_epochs
         self.first_epoch = first_epoch
         self.every = max(1, num_epochs // 50)  # about 50 plot updates per run

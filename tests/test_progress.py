@@ -58,3 +58,41 @@ def test_notebook_bar_text():
     bar.update()
     text = bar._text().data
     assert text.startswith("training:  67%") and "2/3" in text and "perplexity=2.000" in text
+
+
+def test_live_plot_shows_the_whole_run_before_the_first_epoch():
+    plot = d2lrnn.LivePlot(first_epoch=1, last_epoch=8)
+    low, high = plot.ax.get_xlim()
+    assert low < 1 and 8 < high < 9
+    assert plot.ax.get_xlabel() == "epoch" and plot.ax.get_ylabel() == "training perplexity"
+    assert [t.get_text() for t in plot.ax.texts] == ["waiting for the first epoch…"]
+    plot.update(_history(2))
+    assert not list(plot.ax.texts) and plot.ax.get_xlim() == (low, high)  # the range stays put
+    plot.finish(_history(2))
+
+
+def test_live_plot_stopped_before_any_epoch():
+    plot = d2lrnn.LivePlot(first_epoch=11, last_epoch=20)
+    plot.finish(d2lrnn.History())
+    assert [t.get_text() for t in plot.ax.texts] == ["stopped before the first epoch ended"]
+    assert plot.ax.get_xlim()[0] < 11 < 20 < plot.ax.get_xlim()[1]
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 8])
+def test_epoch_ticks_are_whole_numbers(epochs):
+    ax = d2lrnn.plot_perplexity(_history(epochs))
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    assert ax.lines[0].get_marker() == ("o" if epochs == 1 else "None")
+    plt.close(ax.figure)
+
+
+def test_notebook_bar_fits_its_width_at_the_end_of_a_long_run():
+    from d2lrnn.progress import NotebookBar
+    bar = NotebookBar(500)
+    bar.set_postfix(epoch=500, perplexity="1.022", tokens_per_s="31,174")
+    bar.update(500)
+    text = bar._text().data
+    assert len(text) <= NotebookBar.NCOLS and text.endswith("tokens_per_s=31,174]")
+    assert "|" in text and "500/500" in text

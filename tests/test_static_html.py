@@ -1,0 +1,34 @@
+"""``python -m d2lrnn.static_html``: every notebook as a page, built without a warning."""
+import re
+import subprocess
+import sys
+
+from d2lrnn import _repo
+
+
+def test_builds_every_page_without_a_warning(tmp_path):
+    out = tmp_path / "html"
+    done = subprocess.run([sys.executable, "-m", "d2lrnn.static_html", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    notebooks = sorted(p.relative_to(_repo.NOTEBOOKS) for p in _repo.NOTEBOOKS.rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in p.parts)
+    pages = sorted(p.relative_to(out) for p in out.rglob("*.html") if p.name != "index.html")
+    assert pages == [p.with_suffix(".html") for p in notebooks]
+    index = (out / "index.html").read_text()
+    assert re.findall(r'href="([^"]+)"', index)[0] == "deep-rnn.html"
+    assert sorted(re.findall(r'href="([^"]+)"', index)) == sorted(map(str, pages))
+    for page in pages:
+        text = (out / page).read_text()
+        for link in re.findall(r'(?:href|src)="([^"#:]+)(?:#[^"]*)?"', text):
+            assert (out / page).parent.joinpath(link).exists(), f"{page}: broken link {link}"
+        assert ".ipynb)" not in text and 'href="deep-rnn.ipynb' not in text
+
+
+def test_stored_outputs_and_pictures_are_in_the_page(tmp_path):
+    from d2lrnn.static_html import build
+    build(tmp_path, source=_repo.NOTEBOOKS)
+    page = (tmp_path / "deep-rnn.html").read_text()
+    assert 'src="data:image/svg+xml;base64,' in page  # the diagram, embedded
+    assert page.count('src="data:image/png;base64,') >= 2  # the stored figures
+    assert "mxnet 1.9.1, numpy" in page  # a stored text output
