@@ -39,10 +39,10 @@ def isolated_env(root):
     return env
 
 
-def nbgrader(course_dir, *args, env=None):
+def nbgrader(course_dir, *args, env=None, timeout=None):
     """Run ``nbgrader ARGS`` in ``course_dir`` (which holds nbgrader_config.py); raise with its output on failure."""
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n"
                            f"{result.stdout}\n{result.stderr}")
