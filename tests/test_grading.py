@@ -17,6 +17,7 @@ from conftest import REPO, load_course_tools
 
 tools = load_course_tools()
 ASSIGNMENT = "deep-rnn-scratch"
+COMPARISONS = {"gru-vs-lstm": 5, "more-books": 4}  # the open-ended exercises: assignment -> points
 TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
 
 
@@ -43,10 +44,18 @@ def with_mistake(nb, grade_id, old, new):
     return nb
 
 
-def submit(course, student, nb):
-    folder = course / "submitted" / student / ASSIGNMENT
+def submit(course, student, nb, assignment=ASSIGNMENT):
+    """Put ``nb`` where ``nbgrader collect`` puts a student's submission."""
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(nb, folder / f"{assignment}.ipynb")
+
+
+def generated(course, assignment, env):
+    """Run generate_assignment; return (released notebook, source notebook)."""
+    tools.nbgrader(course, "generate_assignment", assignment, env=env, timeout=TIMEOUT)
+    return tuple(nbformat.read(course / folder / assignment / f"{assignment}.ipynb", as_version=4)
+                 for folder in ("release", "source"))
 
 
 def repo_state():
@@ -60,9 +69,7 @@ def graded(tmp_path_factory):
     before = repo_state()
     tmp = tmp_path_factory.mktemp("grading")
     course, env = tools.make_course(tmp / "course"), tools.isolated_env(tmp / "env")
-    tools.nbgrader(course, "generate_assignment", ASSIGNMENT, env=env, timeout=TIMEOUT)
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    release, source = generated(course, ASSIGNMENT, env)
     right = solved(release, source)
     submit(course, "solved", right)
     submit(course, "untouched", release)
@@ -76,11 +83,26 @@ def graded(tmp_path_factory):
     assert repo_state() == before, "grading wrote into the repository"
 
 
-def scores(course, student):
+@pytest.fixture(scope="module")
+def graded_comparisons(tmp_path_factory):
+    """The open-ended exercises, solved and untouched, autograded in one course; return the course folder."""
+    before = repo_state()
+    tmp = tmp_path_factory.mktemp("comparisons")
+    course, env = tools.make_course(tmp / "course"), tools.isolated_env(tmp / "env")
+    for assignment in COMPARISONS:
+        release, source = generated(course, assignment, env)
+        submit(course, "solved", solved(release, source), assignment)
+        submit(course, "untouched", release, assignment)
+        tools.nbgrader(course, "autograde", assignment, env=env, timeout=TIMEOUT)
+    yield course
+    assert repo_state() == before, "grading wrote into the repository"
+
+
+def scores(course, student, assignment=ASSIGNMENT):
     """(total score, max score, {grade_id: score}) of the student's autograded submission."""
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        submission = gb.find_submission(ASSIGNMENT, student)
-        notebook = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        submission = gb.find_submission(assignment, student)
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
         cells = {g.name: g.score for g in notebook.grades}
         return submission.score, submission.max_score, cells
 
@@ -113,3 +135,11 @@ def test_layers_sharing_the_bottom_state_lose_the_stacking_and_gluon_checks(grad
     score, _, cells = scores(graded, "state")
     assert (score, cells["check_deep_rnn"], cells["check_against_gluon"]) == (5, 0, 0), cells
     assert "every layer starts from the bottom layer" in feedback(graded, "state")
+
+
+@pytest.mark.parametrize("assignment", COMPARISONS)
+def test_the_comparison_exercises_score_full_marks_solved_and_zero_untouched(graded_comparisons, assignment):
+    score, max_score, cells = scores(graded_comparisons, "solved", assignment)
+    assert max_score == COMPARISONS[assignment] and score == max_score, cells
+    score, _, cells = scores(graded_comparisons, "untouched", assignment)
+    assert score == 0, cells
