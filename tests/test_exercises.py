@@ -3,6 +3,7 @@
 The e2e grading tests are in test_grading.py; this file only regenerates and compares.
 """
 import filecmp
+import re
 
 import nbformat
 
@@ -39,3 +40,13 @@ def test_sources_keep_solutions_and_grading_where_nbgrader_expects_them():
             assert "raises-exception" in cell.metadata.get("tags", []), cell.source
         for cell in solutions:
             assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, cell.source
+
+
+def test_the_teaching_guide_states_the_points_of_the_sources():
+    guide = (REPO / "docs" / "teaching.md").read_text()
+    stated = {name: int(points) for name, points in re.findall(r"^\| `([a-z-]+)` \| (\d+) \|", guide, flags=re.M)}
+    total = {}
+    for name in tools.assignments():
+        nb = nbformat.read(REPO / "course" / "source" / name / f"{name}.ipynb", as_version=4)
+        total[name] = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
+    assert stated == total

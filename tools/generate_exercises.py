@@ -8,6 +8,7 @@ release folder is left in the repository), and the released notebook is written 
 ``notebooks/exercises/<name>.ipynb``. The tests regenerate them the same way and fail when
 a committed student notebook differs.
 """
+import argparse
 import os
 import shutil
 import subprocess
@@ -73,8 +74,13 @@ def generate(dest_dir):
     return written
 
 
-def main():
-    for path in generate(EXERCISES):
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    try:
+        written = generate(EXERCISES)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        sys.exit(f"error: {err}")
+    for path in written:
         print("wrote", path.relative_to(REPO))
 
 
