@@ -5,8 +5,11 @@ formulas, other loop orders), so a pass means "computes the same", not "is the s
 """
 import pytest
 from mxnet import nd
+from mxnet.gluon import rnn
 
+import d2lrnn
 from d2lrnn import checks, scratch
+from d2lrnn.history import History
 
 
 def verdict(check, *fns, capsys):
@@ -332,3 +335,49 @@ def test_check_against_gluon_catches_a_wrong_cell(capsys):
     assert passed is False
     assert "\u2718 deep_rnn with gru_cell: outputs or state differ from Gluon's rnn.GRU by up to" in out
     assert "run check_gru_cell and check_deep_rnn to find out where" in out
+
+
+# ---------------------------------------------------------------- training runs
+
+def finished(val_perplexity=(9.5, 8.25)):
+    history = History()
+    for epoch, valid in enumerate(val_perplexity or (None, None), start=1):
+        history.append(epoch, 10.0 / epoch, 1.0, 1120, valid)
+    return history
+
+
+RUNS = {"LSTM, 2 layers": ("lstm", 2), "GRU, 1 layer": ("gru", 1)}
+SIZES = {"LSTM, 2 layers": 848_173, "GRU, 1 layer": 3 * 256 * (45 + 256) + 6 * 256 + 256 * 45 + 45}
+
+
+def test_expected_num_parameters_is_the_model_count():
+    for (cell, num_layers), size in [(("lstm", 2), 848_173), (("rnn", 2), 220_717), (("gru", 2), 639_021),
+                                     (("lstm", 3), 1_374_509)]:
+        assert checks.expected_num_parameters(cell, num_layers, 45, 256) == size
+    model = d2lrnn.RNNModel(rnn.GRU(8, num_layers=3), 7)
+    model.initialize()
+    model(nd.zeros((2, 3)), model.begin_state(batch_size=2))
+    assert checks.expected_num_parameters("gru", 3, 7, 8) == d2lrnn.num_parameters(model)
+
+
+def test_complete_runs_pass(capsys):
+    passed, out = verdict(checks.check_runs, {"LSTM, 2 layers": finished(), "GRU, 1 layer": finished((7.0,))},
+                          SIZES, RUNS, 45, 256, capsys=capsys)
+    assert passed is True
+    assert out == ("\u2714 runs are complete: every run is there, evaluated on held-out text, with the right size "
+                   "(best validation perplexity: LSTM, 2 layers 8.25, GRU, 1 layer 7.00)\n")
+
+
+@pytest.mark.parametrize("histories, sizes, message", [
+    ({}, SIZES, "no run labelled 'LSTM, 2 layers' yet: train it in the cell above"),
+    ({"LSTM 2 layers": finished()}, SIZES, "no run labelled 'LSTM, 2 layers' yet (runs so far: 'LSTM 2 layers')"),
+    ({"LSTM, 2 layers": History()}, SIZES, "'LSTM, 2 layers' was trained for 0 epochs"),
+    ({"LSTM, 2 layers": finished(None)}, SIZES, "'LSTM, 2 layers' has no validation perplexity"),
+    ({"LSTM, 2 layers": finished(), "GRU, 1 layer": finished()}, dict(SIZES, **{"GRU, 1 layer": 848_173}),
+     "'GRU, 1 layer' has 848,173 parameters, but a GRU with 1 layer of 256 units on 45 characters has 244,269"),
+    ({"LSTM, 2 layers": finished()}, {}, "'LSTM, 2 layers' has no recorded number of parameters"),
+])
+def test_incomplete_runs_are_named(histories, sizes, message, capsys):
+    passed, out = verdict(checks.check_runs, histories, sizes, RUNS, 45, 256, capsys=capsys)
+    assert passed is False
+    assert out.startswith("\u2718 runs: ") and message in out, out

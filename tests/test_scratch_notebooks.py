@@ -1,13 +1,13 @@
 """The from-scratch notebooks: the code they show is the package's, and the exercise's checks work.
 
-The solution notebook shows the cell functions and the stacking loop it teaches; the
-test compares their syntax trees with the package's, so they cannot drift. The exercise
-notebook is executed twice: as committed (every check must say its function is not
-implemented yet, not fail in some other way) and with the package's functions in place
-of the stubs (every check must pass).
+The solution notebook and the exercise's nbgrader source show the cell functions and the
+stacking loop they teach; the test compares their syntax trees with the package's (the
+solution markers are comments), so they cannot drift. The student notebook, generated from
+the source, is executed as committed (every graded check must say its function is not
+implemented yet and fail its cell); the source, with the solutions in place, must pass
+every check.
 """
 import ast
-import inspect
 from pathlib import Path
 
 import nbformat
@@ -17,17 +17,18 @@ from nbclient import NotebookClient
 
 from d2lrnn import scratch
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SOLUTION = NOTEBOOKS / "deep-rnn-scratch.ipynb"
-EXERCISE = NOTEBOOKS / "exercises" / "deep-rnn-scratch.ipynb"
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "notebooks" / "deep-rnn-scratch.ipynb"
+SOURCE = REPO / "course" / "source" / "deep-rnn-scratch" / "deep-rnn-scratch.ipynb"
+EXERCISE = REPO / "notebooks" / "exercises" / "deep-rnn-scratch.ipynb"
 TAUGHT = ("rnn_cell", "gru_cell", "lstm_cell", "deep_rnn")
-# What each check cell of the exercise must report while everything is a stub.
+# grade_id of each graded check cell -> the functions its verdict lines name while everything is a stub.
 STUB_REPORTS = {
-    "checks.check_rnn_cell(rnn_cell)": ["rnn_cell"],
-    "checks.check_gru_cell(gru_cell)": ["gru_cell"],
-    "checks.check_lstm_cell(lstm_cell)": ["lstm_cell"],
-    "checks.check_deep_rnn(deep_rnn)": ["deep_rnn"],
-    "checks.check_against_gluon(deep_rnn, rnn_cell, gru_cell, lstm_cell)": ["deep_rnn"] * 3,
+    "check_rnn_cell": ["rnn_cell"],
+    "check_gru_cell": ["gru_cell"],
+    "check_lstm_cell": ["lstm_cell"],
+    "check_deep_rnn": ["deep_rnn"],
+    "check_against_gluon": ["deep_rnn"] * 3,
 }
 
 
@@ -49,12 +50,13 @@ def notebook_functions(path):
     return found
 
 
-def test_the_solution_shows_the_package_code():
-    shown = notebook_functions(SOLUTION)
+@pytest.mark.parametrize("path", [SOLUTION, SOURCE], ids=["solution", "nbgrader-source"])
+def test_the_notebook_shows_the_package_code(path):
+    shown = notebook_functions(path)
     assert sorted(shown) == sorted(TAUGHT)
     for name, node in package_functions().items():
         assert len(shown[name]) == 1, f"{name} is defined more than once"
-        assert ast.dump(shown[name][0]) == ast.dump(node), f"{name} in the notebook differs from d2lrnn/scratch.py"
+        assert ast.dump(shown[name][0]) == ast.dump(node), f"{name} in {path.name} differs from d2lrnn/scratch.py"
 
 
 def test_the_exercise_stubs_keep_the_package_signatures_and_docstrings():
@@ -68,38 +70,37 @@ def test_the_exercise_stubs_keep_the_package_signatures_and_docstrings():
         assert isinstance(last, ast.Raise) and last.exc.func.id == "NotImplementedError", name
 
 
-def run(nb):
-    """Execute ``nb`` in a fresh kernel in the notebook's folder; any error output fails the test."""
+def run(path):
+    """Execute the notebook in a fresh kernel in its folder; return grade_id -> (printed text, error name)."""
+    nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(EXERCISE.parent)}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     reports = {}
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source in STUB_REPORTS:
-            reports[cell.source] = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in STUB_REPORTS:
+            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            errors = [o.ename for o in cell.outputs if o.output_type == "error"]
+            reports[grade_id] = (text, errors)
+        elif cell.cell_type == "code":
+            assert not any(o.output_type == "error" for o in cell.outputs), cell.source
     assert sorted(reports) == sorted(STUB_REPORTS)
     return reports
 
 
-@pytest.fixture(scope="module")
-def exercise():
-    return nbformat.read(EXERCISE, as_version=4)
-
-
-def test_the_exercise_as_committed_reports_every_stub(exercise):
-    for source, text in run(exercise).items():
+def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks():
+    for grade_id, (text, errors) in run(EXERCISE).items():
         lines = text.splitlines()
-        assert len(lines) == len(STUB_REPORTS[source]), (source, text)
-        for line, name in zip(lines, STUB_REPORTS[source]):
+        assert errors == ["AssertionError"], (grade_id, errors)
+        assert len(lines) == len(STUB_REPORTS[grade_id]), (grade_id, text)
+        for line, name in zip(lines, STUB_REPORTS[grade_id]):
             assert line.startswith("\u2718 ") and \
-                f"not implemented yet: `{name}` still raises NotImplementedError" in line, (source, line)
+                f"not implemented yet: `{name}` still raises NotImplementedError" in line, (grade_id, line)
 
 
-def test_the_exercise_passes_with_the_solutions_filled_in(exercise):
-    for cell in exercise.cells:
-        if cell.cell_type == "code" and cell.source.startswith("def "):
-            name = ast.parse(cell.source).body[0].name
-            cell.source = inspect.getsource(getattr(scratch, name))
-    for source, text in run(exercise).items():
+def test_the_source_with_its_solutions_passes_every_check():
+    for grade_id, (text, errors) in run(SOURCE).items():
         lines = text.splitlines()
-        assert len(lines) == len(STUB_REPORTS[source]), (source, text)
-        assert all(line.startswith("\u2714 ") and " is correct: " in line for line in lines), (source, text)
+        assert errors == [], (grade_id, errors)
+        assert len(lines) == len(STUB_REPORTS[grade_id]), (grade_id, text)
+        assert all(line.startswith("\u2714 ") and " is correct: " in line for line in lines), (grade_id, text)

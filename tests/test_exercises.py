@@ -1,0 +1,52 @@
+"""The student notebooks in notebooks/exercises/ are exactly what nbgrader generates from course/source/.
+
+The e2e grading tests are in test_grading.py; this file only regenerates and compares.
+"""
+import filecmp
+import re
+
+import nbformat
+
+from conftest import REPO, load_course_tools
+
+tools = load_course_tools()
+
+
+def test_every_exercise_notebook_has_a_source_and_every_source_a_student_version():
+    committed = sorted(p.stem for p in (REPO / "notebooks" / "exercises").glob("*.ipynb"))
+    assert committed == tools.assignments()
+
+
+def test_the_committed_student_notebooks_are_the_generated_ones(tmp_path):
+    written = tools.generate(tmp_path)
+    assert [p.stem for p in written] == tools.assignments()
+    for path in written:
+        committed = REPO / "notebooks" / "exercises" / path.name
+        assert filecmp.cmp(path, committed, shallow=False), \
+            f"{committed.relative_to(REPO)} differs from its source: run `python tools/generate_exercises.py`"
+
+
+def test_sources_keep_solutions_and_grading_where_nbgrader_expects_them():
+    for name in tools.assignments():
+        nb = nbformat.read(REPO / "course" / "source" / name / f"{name}.ipynb", as_version=4)
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        assert graded and solutions, name
+        for cell in graded:
+            assert cell.metadata.nbgrader["points"] > 0 and cell.metadata.nbgrader["locked"], cell.source
+            # A graded check fails its cell (so nbgrader counts it) and prints the check's message.
+            assert cell.source.startswith("assert checks.check_"), cell.source
+            # Students and nbval can run past a failing check (JupyterLab's Run All honours the tag).
+            assert "raises-exception" in cell.metadata.get("tags", []), cell.source
+        for cell in solutions:
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, cell.source
+
+
+def test_the_teaching_guide_states_the_points_of_the_sources():
+    guide = (REPO / "docs" / "teaching.md").read_text()
+    stated = {name: int(points) for name, points in re.findall(r"^\| `([a-z-]+)` \| (\d+) \|", guide, flags=re.M)}
+    total = {}
+    for name in tools.assignments():
+        nb = nbformat.read(REPO / "course" / "source" / name / f"{name}.ipynb", as_version=4)
+        total[name] = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
+    assert stated == total
