@@ -70,6 +70,12 @@ def build_parser():
                "143 stopped with SIGTERM.")
     sub = parser.add_subparsers(dest="command", metavar="{train,generate}")
 
+    _add_train_command(sub)
+    _add_generate_command(sub)
+    return parser
+
+
+def _add_train_command(sub):
     t = sub.add_parser(
         "train", help="train a model (the default command)",
         description="Train a model and print perplexity and samples, as the chapter does. "
@@ -115,6 +121,8 @@ def build_parser():
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_device(t)
 
+
+def _add_generate_command(sub):
     g = sub.add_parser("generate", help="continue a prefix with a saved model",
                        description="Load a checkpoint and continue a prefix. Temperature 0 (the "
                                    "default) picks the most likely character each time.")
@@ -126,7 +134,6 @@ def build_parser():
     g.add_argument("--top-k", type=_positive_int, default=None, help="sample only among the k most likely characters")
     g.add_argument("--seed", type=_non_negative_int, default=None, help="make sampling repeatable")
     _add_device(g)
-    return parser
 
 
 def resolve_device(device):

@@ -45,7 +45,12 @@ def plain_loop(model, corpus_indices, num_epochs, num_steps, lr, theta, batch_si
     return perplexities
 
 
-def test_shipped_trainer_matches_the_plain_loop(cell=rnn.LSTM):
+# Rounding differences grow fastest in the ungated tanh RNN, hence its wider tolerance at epoch 40.
+@pytest.mark.parametrize("cell, final_rel", [
+    (rnn.LSTM, 0.02), (rnn.GRU, 0.02),
+    (lambda h, num_layers: rnn.RNN(h, num_layers=num_layers, activation="tanh"), 0.1)],
+    ids=["lstm", "gru", "rnn-tanh"])
+def test_shipped_trainer_matches_the_plain_loop(cell, final_rel):
     vocab = d2lrnn.Vocab(TEXT)
     corpus_indices = vocab[list(TEXT)]
     args = dict(num_epochs=40, num_steps=10, lr=2.0, theta=1.0, batch_size=8, seed=4)
@@ -64,4 +69,4 @@ def test_shipped_trainer_matches_the_plain_loop(cell=rnn.LSTM):
     # Same arithmetic: the first epochs agree to float precision; rounding differences
     # then grow slowly, as in any chaotic training run.
     assert history.perplexity[:10] == pytest.approx(reference[:10], rel=1e-5)
-    assert history.perplexity[-1] == pytest.approx(reference[-1], rel=0.02)
+    assert history.perplexity[-1] == pytest.approx(reference[-1], rel=final_rel)

@@ -11,7 +11,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
-from d2lrnn.training import _report_epochs
+from d2lrnn.training import _epoch_rng, _report_epochs
 from tiny import TEXT, run, tiny_model
 
 def test_grad_clipping_rescales_to_theta():
@@ -128,9 +128,22 @@ def test_state_is_carried_and_detached(tiny_data):
             assert np.array_equal(a.asnumpy(), b.asnumpy())
 
 
-def test_random_sampling_restarts_state(tiny_data):
-    _, history = run(tiny_data, num_epochs=4, sampling="random", verbose=False)
-    assert len(history) == 4 and all(math.isfinite(p) for p in history.perplexity)
+@pytest.mark.parametrize("sampling", ["random", "consecutive"])
+def test_random_sampling_restarts_state_and_consecutive_carries_it(tiny_data, sampling):
+    """Random sampling starts every minibatch from a zero state; consecutive only each epoch."""
+    corpus_indices, vocab = tiny_data
+    model, fresh = tiny_model(vocab), []
+    begin_state = model.begin_state
+
+    def counting_begin_state(batch_size, **kwargs):
+        fresh.append(batch_size)
+        return begin_state(batch_size=batch_size, **kwargs)
+    model.begin_state = counting_begin_state
+    run(tiny_data, num_epochs=3, sampling=sampling, model=model, verbose=False)
+    sampler = d2lrnn.data_iter_random if sampling == "random" else d2lrnn.data_iter_consecutive
+    minibatches = sum(1 for epoch in (1, 2, 3)
+                      for _ in sampler(corpus_indices, 4, 10, rng=_epoch_rng(0, epoch)))  # run's seed is 0
+    assert fresh.count(4) == (minibatches if sampling == "random" else 3)
 
 
 def test_every_layer_learns(tiny_data):
