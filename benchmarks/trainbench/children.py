@@ -179,10 +179,7 @@ def _import_helper(helper_dir):
 
 
 def child_helper(args):
-    """The 2019 chapter's helper, d2l 0.9.2, called unchanged; run with cwd = its work folder.
-
-    About 60 lines: the epoch boundaries are observed by wrapping the helper's own iterator.
-    """
+    """The 2019 chapter's helper, d2l 0.9.2, called unchanged; run with cwd = its work folder."""
     if args.epochs < 4:
         raise ValueError("the d2l 0.9.2 helper computes epoch % (num_epochs // 4), so it needs "
                          "at least 4 epochs")
