@@ -14,7 +14,14 @@ unusable one; it defines ``numpy.bool = bool`` where NumPy lacks it (MXNet 1.9.1
 import on NumPy >= 1.24 without it; see ``_compat``); and it sets ``OMP_NUM_THREADS`` to
 the CPUs the process may use when it is unset, because MXNet reads it only once, when it
 is imported. A value you set yourself is never changed.
+
+MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
+``from d2lrnn import train``, ``d2lrnn.models``): the names below are looked up in their
+modules on first access (PEP 562), so the MXNet-free modules (``cells``, ``settings``,
+``sampling``, ``divergence``) can be imported without it, e.g. by the benchmark's parent.
 """
+import importlib
+
 from . import _environment
 from ._compat import check_distutils, restore_numpy_bool
 from ._environment import QUICK_ENV, EnvironmentVariableError
@@ -26,26 +33,50 @@ restore_numpy_bool()
 check_distutils()
 set_default_omp_threads()
 
-from .data import (  # noqa: E402  (mxnet must be imported after the compat and thread settings)
-    Vocab, check_corpus_length, data_iter_consecutive, data_iter_random, load_data_books,
-    load_data_time_machine, min_corpus_length, preprocess, read_gutenberg, split_corpus,
-    strip_gutenberg)
-from .device import try_all_gpus, try_gpu  # noqa: E402
-from .download import (  # noqa: E402
-    TIME_MACHINE, ChecksumError, DownloadError, Resource, fetch, gutenberg_resource,
-    resolve_data_dir)
-from . import checkpoint  # noqa: E402
-from .chapter2019 import FunctionModel, predict_rnn, sgd, to_onehot, use_svg_display  # noqa: E402
-from .history import History  # noqa: E402
-from .models import RNNModel, make_rnn_layer, num_parameters  # noqa: E402
-from .plotting import LivePlot, markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
-from .predict import predict_rnn_gluon  # noqa: E402
-from .scratch import RNNModelScratch, from_gluon  # noqa: E402
-from .training import (  # noqa: E402
-    TrainingDivergedError, evaluate_perplexity, grad_clipping, perplexity, train,
-    train_and_predict_rnn, train_and_predict_rnn_gluon, train_and_predict_rnn_model)
-
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it; imported on first access (see __getattr__).
+_HOMES = {
+    "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
+             "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
+             "read_gutenberg", "split_corpus", "strip_gutenberg"),
+    "device": ("try_all_gpus", "try_gpu"),
+    "download": ("TIME_MACHINE", "ChecksumError", "DownloadError", "Resource", "fetch",
+                 "gutenberg_resource", "resolve_data_dir"),
+    "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "use_svg_display"),
+    "history": ("History",),
+    "models": ("RNNModel", "make_rnn_layer", "num_parameters"),
+    "plotting": ("LivePlot", "markdown_table", "plot_perplexity", "plot_runs", "results_table"),
+    "predict": ("predict_rnn_gluon",),
+    "scratch": ("RNNModelScratch", "from_gluon"),
+    "training": ("TrainingDivergedError", "evaluate_perplexity", "grad_clipping", "perplexity",
+                 "train", "train_and_predict_rnn", "train_and_predict_rnn_gluon",
+                 "train_and_predict_rnn_model"),
+}
+_LAZY = {name: module for module, names in _HOMES.items() for name in names}
+# Modules reachable as attributes (``d2lrnn.checkpoint.save``) without an import statement.
+_SUBMODULES = ("cells", "chapter2019", "checkpoint", "checkpoint_files", "checks", "cli", "data",
+               "device", "divergence", "download", "history", "models", "plotting", "predict",
+               "progress", "sampling", "scratch", "settings", "static_html", "training", "workspace")
+
+__all__ = sorted([*_LAZY, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode",
+                  "versions", "__version__"])
+
+
+def __getattr__(name):
+    """Import the module that defines ``name`` on first access (PEP 562), and keep the value."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
 
 
 def quick_mode():

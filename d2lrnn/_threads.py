@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 ENV_VAR = "OMP_NUM_THREADS"
+_default_set = None  # the value set_default_omp_threads gave OMP_NUM_THREADS, when it gave one
 
 
 def _unescape(field):
@@ -137,8 +138,21 @@ def set_default_omp_threads():
             stacklevel=3,
         )
         return None
-    os.environ[ENV_VAR] = str(available_cpus())
+    global _default_set
+    os.environ[ENV_VAR] = _default_set = str(available_cpus())
     return os.environ[ENV_VAR]
+
+
+def environ_as_started(environ=None):
+    """A copy of ``os.environ`` (or ``environ``) without the ``OMP_NUM_THREADS`` that ``import d2lrnn`` set.
+
+    The environment as the user started Python, for a program that must run as they would
+    run it (the benchmark's chapter helper); a value the user set stays.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if _default_set is not None and environ.get(ENV_VAR) == _default_set:
+        del environ[ENV_VAR]
+    return environ
 
 
 # "Busy" = the 1-minute load average is at least this fraction of the usable CPUs.

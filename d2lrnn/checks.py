@@ -10,9 +10,10 @@ import traceback
 
 import numpy as np
 from mxnet import init, nd
-from mxnet.gluon import rnn
 
-from .scratch import CELLS, GATES, LAYER_PARAMS, NUM_STATE_ARRAYS, deep_rnn
+from .cells import CELLS as CELL_FACTS
+from .models import LAYER_CLASSES
+from .scratch import CELLS, LAYER_PARAMS, deep_rnn
 
 TOLERANCE, TOLERANCE_TEXT = 1e-5, "1e-5"
 PASSED, FAILED = "\u2714", "\u2718"  # check mark, cross
@@ -117,9 +118,9 @@ def _random(rng, shape):
 def _cell_case(cell, seed):
     """Random X (batch_size, num_inputs), state and MXNet-layout params for one step of ``cell``."""
     rng = np.random.RandomState(seed)
-    rows = len(GATES[cell]) * NUM_HIDDENS
+    rows = CELL_FACTS[cell].num_gates * NUM_HIDDENS
     X = _random(rng, (BATCH_SIZE, NUM_INPUTS))
-    state = tuple(_random(rng, (BATCH_SIZE, NUM_HIDDENS)) for _ in range(NUM_STATE_ARRAYS[cell]))
+    state = tuple(_random(rng, (BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELL_FACTS[cell].num_state_arrays))
     params = tuple(_random(rng, shape) for shape in
                    [(rows, NUM_INPUTS), (rows, NUM_HIDDENS), (rows,), (rows,)])
     return X, state, params
@@ -127,7 +128,7 @@ def _cell_case(cell, seed):
 
 def _check_state_tuple(result, cell, what):
     """Raise a ``Mistake`` unless ``result`` is a tuple of (batch_size, num_hiddens) arrays like ``cell``'s state."""
-    want = NUM_STATE_ARRAYS[cell]
+    want = CELL_FACTS[cell].num_state_arrays
     names = STATE_NAMES[cell]
     if isinstance(result, nd.NDArray):
         raise Mistake(f"{what} a single array; return the new state as a tuple, `return {names}`"
@@ -143,9 +144,9 @@ def _check_state_tuple(result, cell, what):
             hint = ""
             if r.shape == want_shape[::-1]:
                 hint = " (it is transposed)"
-            elif len(r.shape) == 2 and r.shape[1] == len(GATES[cell]) * NUM_HIDDENS:
+            elif len(r.shape) == 2 and r.shape[1] == CELL_FACTS[cell].num_gates * NUM_HIDDENS:
                 hint = " (all the gates together: split them with nd.split(..., num_outputs=" \
-                       f"{len(GATES[cell])}, axis=1))"
+                       f"{CELL_FACTS[cell].num_gates}, axis=1))"
             raise Mistake(f"wrong shape: {name} has shape {r.shape}{hint}, but should be "
                           f"(batch_size, num_hiddens) = {want_shape}")
 
@@ -185,7 +186,7 @@ def _rnn_relu(X, state, params):
 def _cell_diagnoses(cell, X, state, params):
     """(message, what the reference gives for that mistake) pairs, the likeliest mistakes first."""
     ref = CELLS[cell]
-    gates = GATES[cell]
+    gates = CELL_FACTS[cell].gates
     zero = [s.zeros_like() for s in state]
     W_x, W_h, b_x, b_h = params
     yield ("the previous hidden state H is not used (the state is not carried): the new state must "
@@ -245,9 +246,9 @@ def _check_cell(fn, cell):
 def _stack_case(cell, num_layers, num_inputs, seed):
     """Random inputs (num_steps, batch_size, num_inputs), Gluon-layout state and per-layer params."""
     rng = np.random.RandomState(seed)
-    rows = len(GATES[cell]) * NUM_HIDDENS
+    rows = CELL_FACTS[cell].num_gates * NUM_HIDDENS
     inputs = _random(rng, (NUM_STEPS, BATCH_SIZE, num_inputs))
-    state = [_random(rng, (num_layers, BATCH_SIZE, NUM_HIDDENS)) for _ in range(NUM_STATE_ARRAYS[cell])]
+    state = [_random(rng, (num_layers, BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELL_FACTS[cell].num_state_arrays)]
     params = [tuple(_random(rng, shape) for shape in
                     [(rows, num_inputs if l == 0 else NUM_HIDDENS), (rows, NUM_HIDDENS), (rows,), (rows,)])
               for l in range(num_layers)]
@@ -354,14 +355,17 @@ def _check_deep_rnn(fn):
 
 # ---------------------------------------------------------------- against Gluon
 
-GLUON_LAYERS = {"rnn": lambda: rnn.RNN(NUM_HIDDENS, num_layers=2, activation="tanh", input_size=NUM_INPUTS),
-                "gru": lambda: rnn.GRU(NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS),
-                "lstm": lambda: rnn.LSTM(NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS)}
 GLUON_NAMES = {"rnn": "rnn.RNN(activation='tanh')", "gru": "rnn.GRU", "lstm": "rnn.LSTM"}
 
 
+def _gluon_layer(cell):
+    """Gluon's fused 2-layer layer of ``cell`` with its input size fixed, so its weights can be set at once."""
+    return LAYER_CLASSES[cell](NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS,
+                               **({"activation": "tanh"} if cell == "rnn" else {}))
+
+
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
-    layer = GLUON_LAYERS[cell]()
+    layer = _gluon_layer(cell)
     layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)
     for p in layer.collect_params().values():
@@ -387,7 +391,7 @@ CELL_NAMES = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
 
 def expected_num_parameters(cell, num_layers, vocab_size, num_hiddens):
     """Parameters of ``RNNModel`` with a Gluon ``cell`` layer: per layer G*H*(in + H) + 2*G*H, then the dense output."""
-    rows = len(GATES[cell]) * num_hiddens
+    rows = CELL_FACTS[cell].num_gates * num_hiddens
     layers = sum(rows * ((vocab_size if l == 0 else num_hiddens) + num_hiddens) + 2 * rows for l in range(num_layers))
     return layers + num_hiddens * vocab_size + vocab_size
 

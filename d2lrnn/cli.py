@@ -11,7 +11,7 @@ import sys
 
 import mxnet as mx
 
-from . import checkpoint
+from . import checkpoint, settings
 from .data import load_data_books, load_data_time_machine, split_corpus
 from .device import gpu_problem, try_gpu
 from .download import DownloadError
@@ -20,12 +20,9 @@ from .predict import predict_rnn_gluon
 from .training import TrainingDivergedError, train, train_and_predict_rnn_gluon
 from ._args import check_positive, check_seed
 
-CHAPTER_PREFIXES = ["traveller", "time traveller"]
 # The chapter's settings; a resumed run takes the checkpoint's settings instead.
-MODEL_DEFAULTS = {"cell": "lstm", "num_layers": 2, "num_hiddens": 256}
-TRAIN_DEFAULTS = {"num_steps": 35, "batch_size": 32, "lr": 5.0, "clipping_theta": 1.0,
-                  "num_examples": 10000, "sampling": "consecutive", "seed": None,
-                  "books": None, "valid_fraction": None}
+MODEL_DEFAULTS = dict(settings.MODEL)
+TRAIN_DEFAULTS = {**settings.TRAINING, "seed": None, "books": None, "valid_fraction": None}
 COMMANDS = ("train", "generate")
 
 
@@ -85,8 +82,8 @@ def _add_train_command(sub):
                    help="recurrent cell; rnn uses tanh (default lstm)")
     t.add_argument("--num-layers", type=_positive_int, default=None, help="stacked layers (default 2)")
     t.add_argument("--num-hiddens", type=_positive_int, default=None, help="hidden units per layer (default 256)")
-    t.add_argument("--num-epochs", "--epochs", type=_positive_int, default=500,
-                   help="epochs to train, more epochs when resuming (default 500)")
+    t.add_argument("--num-epochs", "--epochs", type=_positive_int, default=settings.NUM_EPOCHS,
+                   help=f"epochs to train, more epochs when resuming (default {settings.NUM_EPOCHS})")
     t.add_argument("--num-steps", type=_positive_int, default=None, help="time steps per minibatch (default 35)")
     t.add_argument("--batch-size", type=_positive_int, default=None, help="sequences per minibatch (default 32)")
     t.add_argument("--lr", type=_positive_float, default=None, help="SGD learning rate (default 5)")
@@ -240,7 +237,7 @@ def run_train(args):
                   live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra,
                   save_every=args.save_every, valid_indices=valid_indices)
     train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
-                  s["clipping_theta"], s["batch_size"], args.prefixes or CHAPTER_PREFIXES)
+                  s["clipping_theta"], s["batch_size"], args.prefixes or list(settings.PREFIXES))
     if args.resume:
         history = train(model, *train_args, history=history, **common)
     else:

@@ -9,6 +9,7 @@ from mxnet import nd
 
 from ._args import check_positive
 from .download import TIME_MACHINE, fetch, gutenberg_resource
+from .sampling import consecutive_layout
 
 UNK = "<unk>"
 
@@ -188,11 +189,9 @@ def data_iter_consecutive(corpus_indices, batch_size, num_steps, ctx=None, rng=r
     corpus, so the hidden state can be carried from one batch to the next.
     """
     check_corpus_length(corpus_indices, batch_size, num_steps, "consecutive")
-    offset = rng.randrange(num_steps)
-    row_len = (len(corpus_indices) - offset) // batch_size
+    offset, row_len, num_batches = consecutive_layout(len(corpus_indices), batch_size, num_steps, rng)
     used = np.asarray(corpus_indices[offset:offset + row_len * batch_size], dtype=np.float32)
     rows = used.reshape((batch_size, row_len))
-    num_batches = (row_len - 1) // num_steps
     end = num_batches * num_steps
     # The whole epoch is built at once, (num_batches, batch_size, num_steps), and copied
     # to ctx in one go; X[k] is then a view, not a new array per minibatch.

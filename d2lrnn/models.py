@@ -5,21 +5,22 @@ from mxnet import nd
 from mxnet.gluon import nn, rnn
 
 from ._args import check_positive
+from .cells import CELLS, get_cell
 
 # Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
-LAYER_CLASSES = {"lstm": rnn.LSTM, "gru": rnn.GRU, "rnn": rnn.RNN}
+LAYER_CLASSES = {name: getattr(rnn, cell.layer) for name, cell in CELLS.items()}
 RECURRENT_LAYERS = tuple(LAYER_CLASSES.values())
 
 
 def num_state_arrays(rnn_layer):
     """2 for an LSTM (hidden and memory cell), 1 for RNN and GRU."""
-    return 2 if isinstance(rnn_layer, rnn.LSTM) else 1
+    return next(CELLS[name].num_state_arrays for name, cls in LAYER_CLASSES.items()
+                if isinstance(rnn_layer, cls))
 
 
 def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0):
     """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
-    if cell not in LAYER_CLASSES:
-        raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn', got {cell!r}")
+    get_cell(cell)  # ValueError for anything else
     options = dict(hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
                    dropout=dropout)
     if cell == "rnn":
@@ -28,8 +29,11 @@ def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0
 
 
 def cell_name(rnn_layer):
-    """``'lstm'``, ``'gru'`` or ``'rnn'`` for a layer of exactly one of those classes."""
-    return next(name for name, cls in LAYER_CLASSES.items() if type(rnn_layer) is cls)
+    """``'lstm'``, ``'gru'`` or ``'rnn'`` for a layer of exactly one of those classes; ``TypeError`` otherwise."""
+    for name, cls in LAYER_CLASSES.items():
+        if type(rnn_layer) is cls:
+            return name
+    raise TypeError(f"expected a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got {type(rnn_layer).__name__}")
 
 
 class RNNModel(nn.HybridBlock):

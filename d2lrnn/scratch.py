@@ -8,17 +8,14 @@ gate blocks stacked in MXNet's order (LSTM: i, f, g, o; GRU: r, z, n).
 """
 
 from mxnet import init, nd
-from mxnet.gluon import nn, rnn
+from mxnet.gluon import nn
 from mxnet.gluon.parameter import DeferredInitializationError
 
 from ._args import check_positive
-from .models import RNNModel, check_state_arrays
+from .cells import CELLS as CELL_FACTS
+from .models import RNNModel, cell_name, check_state_arrays
 
-# The gate blocks of each cell's weights, in the order MXNet stacks them.
-GATES = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
-NUM_STATE_ARRAYS = {"rnn": 1, "gru": 1, "lstm": 2}
 LAYER_PARAMS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
-KIND = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 def rnn_cell(X, state, params):
@@ -94,7 +91,7 @@ class RNNModelScratch(nn.Block):
         check_positive("num_layers", num_layers)
         super().__init__(**kwargs)
         self.vocab_size, self.num_hiddens, self.num_layers, self.cell = vocab_size, num_hiddens, num_layers, cell
-        rows = len(GATES[cell]) * num_hiddens
+        rows = CELL_FACTS[cell].num_gates * num_hiddens
         weight_init, bias_init = init.Normal(0.01), init.Zero()
         for l in range(num_layers):
             num_inputs = vocab_size if l == 0 else num_hiddens
@@ -113,7 +110,8 @@ class RNNModelScratch(nn.Block):
                 for l in range(self.num_layers)]
 
     def forward(self, inputs, state):
-        check_state_arrays(state, KIND[self.cell], NUM_STATE_ARRAYS[self.cell],
+        facts = CELL_FACTS[self.cell]
+        check_state_arrays(state, facts.layer, facts.num_state_arrays,
                            (self.num_layers, inputs.shape[0], self.num_hiddens))
         ctx = inputs.context
         X = nd.one_hot(inputs.T, self.vocab_size)  # (num_steps, batch_size, vocab_size)
@@ -126,15 +124,15 @@ class RNNModelScratch(nn.Block):
         """Zero state like Gluon's: a list of 1 (RNN, GRU) or 2 (LSTM: H, C) arrays of (num_layers, batch_size, num_hiddens)."""
         check_positive("batch_size", batch_size)
         return [nd.zeros((self.num_layers, batch_size, self.num_hiddens), ctx=ctx)
-                for _ in range(NUM_STATE_ARRAYS[self.cell])]
+                for _ in range(CELL_FACTS[self.cell].num_state_arrays)]
 
 
 def _gluon_cell(layer):
     """'rnn', 'gru' or 'lstm' for a Gluon layer that the from-scratch cells compute exactly; else ValueError."""
-    kinds = {rnn.LSTM: "lstm", rnn.GRU: "gru", rnn.RNN: "rnn"}
-    cell = kinds.get(type(layer))
-    if cell is None:
-        raise ValueError(f"the model's layer must be rnn.RNN, rnn.GRU or rnn.LSTM, got {type(layer).__name__}")
+    try:
+        cell = cell_name(layer)
+    except TypeError:
+        raise ValueError(f"the model's layer must be rnn.RNN, rnn.GRU or rnn.LSTM, got {type(layer).__name__}") from None
     unsupported = [
         (layer._mode == "rnn_relu", "activation='relu' (the from-scratch RNN cell uses tanh: "
                                     "build the layer with rnn.RNN(..., activation='tanh'))"),

@@ -5,23 +5,22 @@ of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shap
 (num_steps * batch_size, vocab_size), ``model.begin_state(batch_size=, ctx=)``, and
 its parameters in ``model.collect_params()``.
 """
-import math
 import numbers
-import random
 import time
 
 import mxnet as mx
-import numpy as np
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import loss as gloss
 
 from ._args import check_model, check_positive, check_seed, check_vocab, corpus_array
 from ._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
+from .divergence import is_diverged, perplexity_from_loss
 from . import checkpoint
 from .history import History
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
+from .sampling import epoch_rng
 
 SAMPLERS = {"consecutive": data_iter_consecutive, "random": data_iter_random}
 
@@ -34,18 +33,10 @@ class TrainingDivergedError(FloatingPointError):
         self.history = history
 
 
-def _exp(x):
-    """``math.exp`` that gives ``inf`` instead of raising on overflow and keeps NaN."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
 def perplexity(logits, labels):
     """exp(mean cross-entropy) of ``logits`` (n, vocab_size) against integer ``labels`` (n,)."""
     loss = gloss.SoftmaxCrossEntropyLoss()(logits, labels)  # (n,)
-    return _exp(loss.mean().asscalar())
+    return perplexity_from_loss(loss.mean().asscalar())
 
 
 def check_eval_length(corpus_indices, batch_size):
@@ -79,7 +70,7 @@ def evaluate_perplexity(model, corpus_indices, batch_size, num_steps, ctx):
             X, Y = rows[:, i:i + n], rows[:, i + 1:i + 1 + n]  # (batch_size, n)
             output, state = model(X, state)  # output: (n * batch_size, vocab_size)
             loss_sum += loss(output, Y.T.reshape((-1,))).sum()
-    return _exp(loss_sum.asscalar() / ((row_len - 1) * batch_size))
+    return perplexity_from_loss(loss_sum.asscalar() / ((row_len - 1) * batch_size))
 
 
 def _global_norm(grads):
@@ -157,12 +148,6 @@ def _report_epochs(num_epochs):
     report = sorted({max(1, k * num_epochs // 4) for k in range(1, 5)})
     predict = {max(1, num_epochs // 2), num_epochs}
     return report, predict
-
-
-def _epoch_rng(seed, epoch):
-    """The sampler's random source for one epoch: repeatable from (seed, epoch), so a
-    resumed run draws the same minibatches as an uninterrupted one."""
-    return random.Random(f"{seed}/{epoch}") if seed is not None else random.Random()
 
 
 def _finish_init(model, vocab, ctx):
@@ -279,7 +264,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
             for epoch in range(first, first + num_epochs):
                 start = time.perf_counter()
                 result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
-                                    _epoch_rng(seed, epoch), sampling == "random", loss,
+                                    epoch_rng(seed, epoch), sampling == "random", loss,
                                     [p.data(ctx) for p in trainable], lr, clipping_theta, interrupt)
                 if result is None:
                     history.interrupted, history.stop_signal = True, interrupt.requested
@@ -287,8 +272,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                                   "complete epochs, the model keeps its latest weights")
                     saver.save(now=True)
                     return history
-                ppl = _exp(result[0])
-                if not math.isfinite(ppl) or ppl > len(vocab) ** 2:
+                ppl = perplexity_from_loss(result[0])
+                if is_diverged(ppl, len(vocab)):
                     for p, good in zip(param_list, last_good):
                         p.set_data(good)
                     raise _diverged(epoch, ppl, vocab, lr, clipping_theta, history)

@@ -128,12 +128,3 @@ def server():
     s = LoopbackServer()
     yield s
     s.close()
-
-
-def load_course_tools():
-    """tools/generate_exercises.py as a module (tools/ is a folder of scripts, not a package)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("generate_exercises", REPO / "tools" / "generate_exercises.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

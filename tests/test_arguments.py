@@ -6,7 +6,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import checkpoint
-from tiny import TEXT, run, tiny_model
+from tiny import run, tiny_model
 
 
 @pytest.fixture(scope="module")

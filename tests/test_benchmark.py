@@ -2,9 +2,8 @@
 
 No timing is asserted; the children run one tiny configuration with one thread.
 """
-import importlib.util
+import argparse
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -19,33 +18,33 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "bench_train.py"
 HELPER_DIR = REPO / "benchmarks" / "_work" / "d2l092"
 
-_spec = importlib.util.spec_from_file_location("bench_train", SCRIPT)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+sys.path.insert(0, str(REPO / "benchmarks"))
+from trainbench import config, machine, peers, report  # noqa: E402
+from trainbench.config import RESULT_TAG, flops_per_token  # noqa: E402
+from trainbench.peers import Peer  # noqa: E402
 
 
 def test_flops_per_token_follow_the_stated_formula():
     # The issue's "about 5.06 MFLOP per token" for the chapter's LSTM: V = 44, H = 256, 2 layers.
-    assert bench.flops_per_token("lstm", 44, 256, 2) == 3 * (2 * 4 * 256 * (44 + 256)
+    assert flops_per_token("lstm", 44, 256, 2) == 3 * (2 * 4 * 256 * (44 + 256)
                                                              + 2 * 4 * 256 * (256 + 256)
                                                              + 2 * 256 * 44) == 5_056_512
-    assert bench.flops_per_token("gru", 44, 256, 2) == 3 * (6 * 256 * 300 + 6 * 256 * 512 + 512 * 44)
-    assert bench.flops_per_token("rnn", 44, 256, 1) == 3 * (2 * 256 * 300 + 2 * 256 * 44)
+    assert flops_per_token("gru", 44, 256, 2) == 3 * (6 * 256 * 300 + 6 * 256 * 512 + 512 * 44)
+    assert flops_per_token("rnn", 44, 256, 1) == 3 * (2 * 256 * 300 + 2 * 256 * 44)
 
 
 def test_pytorch_peer_sees_the_minibatches_of_d2lrnn():
     corpus, _ = d2lrnn.load_data_time_machine()
     batch_size, num_steps = 32, 35
-    # d2lrnn's trainer draws each epoch's minibatches from _epoch_rng(seed, epoch).
-    from d2lrnn.training import _epoch_rng
+    # d2lrnn's trainer and the PyTorch child draw each epoch's minibatches from epoch_rng(seed, epoch).
+    from d2lrnn.sampling import consecutive_layout, epoch_rng
     for seed, epoch in [(0, 1), (0, 2), (7, 1), (123, 40)]:
-        assert _epoch_rng(seed, epoch).random() == bench.epoch_rng(seed, epoch).random()
         theirs = [(X.asnumpy().astype(int).tolist(), Y.asnumpy().astype(int).tolist())
                   for X, Y in d2lrnn.data_iter_consecutive(corpus, batch_size, num_steps,
-                                                           rng=bench.epoch_rng(seed, epoch))]
+                                                           rng=epoch_rng(seed, epoch))]
         # What the PyTorch child builds: rows of the corpus from the offset, sliced per minibatch.
-        offset, row_len, num_batches = bench.consecutive_layout(
-            len(corpus), batch_size, num_steps, bench.epoch_rng(seed, epoch))
+        offset, row_len, num_batches = consecutive_layout(
+            len(corpus), batch_size, num_steps, epoch_rng(seed, epoch))
         rows = [corpus[offset + r * row_len:offset + (r + 1) * row_len] for r in range(batch_size)]
         ours = [([row[i:i + num_steps] for row in rows], [row[i + 1:i + 1 + num_steps] for row in rows])
                 for i in range(0, num_batches * num_steps, num_steps)]
@@ -57,9 +56,9 @@ def _run_child(args, cwd=REPO, extra_env=None):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--child", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = [l for l in proc.stdout.splitlines() if l.startswith(bench.RESULT_TAG)]
+    lines = [l for l in proc.stdout.splitlines() if l.startswith(RESULT_TAG)]
     assert len(lines) == 1, proc.stdout  # the one JSON line; training chatter goes to stderr
-    return json.loads(lines[0][len(bench.RESULT_TAG):])
+    return json.loads(lines[0][len(RESULT_TAG):])
 
 
 def _check_epochs(result, epochs):
@@ -110,13 +109,13 @@ def _fake_run(tokens_per_s, epochs=4, rss=300 * 2 ** 20):
 
 
 def test_summary_discards_warmup_and_targets_compare_medians():
-    fpt = bench.flops_per_token("lstm", 44, 256, 2)
-    peers = {key: bench.Peer(key, key, key.split("/")[0], "lstm") for key in
-             ("d2lrnn/lstm", "torch/lstm", "helper/lstm")}
-    peers["d2lrnn/lstm"].runs = [_fake_run(30000), _fake_run(29000), _fake_run(31000)]
-    peers["torch/lstm"].runs = [_fake_run(26000)]
-    peers["helper/lstm"].runs = [_fake_run(11900)]
-    summaries = {k: bench.summarize(p, warmup=1, fpt=fpt) for k, p in peers.items()}
+    fpt = flops_per_token("lstm", 44, 256, 2)
+    runs = {key: Peer(key, key, key.split("/")[0], "lstm") for key in
+            ("d2lrnn/lstm", "torch/lstm", "helper/lstm")}
+    runs["d2lrnn/lstm"].runs = [_fake_run(30000), _fake_run(29000), _fake_run(31000)]
+    runs["torch/lstm"].runs = [_fake_run(26000)]
+    runs["helper/lstm"].runs = [_fake_run(11900)]
+    summaries = {k: report.summarize(p, warmup=1, fpt=fpt) for k, p in runs.items()}
     ours = summaries["d2lrnn/lstm"]
     assert ours["tokens_per_s"]["median"] == pytest.approx(30000)  # the 1-second warm-up epochs are gone
     assert ours["tokens_per_s"]["n"] == 9 and ours["tokens_per_s"]["min"] == pytest.approx(29000)
@@ -124,7 +123,7 @@ def test_summary_discards_warmup_and_targets_compare_medians():
     assert ours["gflops"] == pytest.approx(30000 * fpt / 1e9)
     assert ours["perplexity_last"] == 12.0 and ours["peak_rss_bytes"] == 300 * 2 ** 20
     ceiling = ours["gflops"] / 0.8
-    status = {text.split(":")[0]: s for s, text in bench.evaluate_targets(summaries, ceiling, None)}
+    status = {text.split(":")[0]: s for s, text in report.evaluate_targets(summaries, ceiling, None)}
     assert status == {
         "d2lrnn ≥ 1.2× PyTorch tokens/s (LSTM)": "FAIL",  # 1.15×
         "d2lrnn ≥ 2.5× the chapter helper (default threads) tokens/s (LSTM)": "PASS",  # 2.52×
@@ -134,12 +133,11 @@ def test_summary_discards_warmup_and_targets_compare_medians():
     }
     ttq = {"perplexity": [5.0] * 10 + [1.09] * 490, "epoch_end_seconds": [0.4 * k for k in range(1, 501)],
            "peak_rss_bytes": 2 ** 30}
-    assert bench.time_to_quality(ttq) == (pytest.approx(4.4), 11)
-    status = {text.split(":")[0]: s for s, text in bench.evaluate_targets(summaries, None, ttq)}
+    assert report.time_to_quality(ttq) == (pytest.approx(4.4), 11)
+    status = {text.split(":")[0]: s for s, text in report.evaluate_targets(summaries, None, ttq)}
     assert status["peak RSS of the chapter training < 1 GiB"] == "FAIL"
     assert status["the chapter's 500 epochs < 3 min (trainer only, no progress bar or plot)"] == "FAIL"
     assert status["d2lrnn ≥ 75% of the matmul ceiling"] == "SKIP"
-    assert math.isinf(bench._exp(1e6))
 
 
 def test_device_gpu_without_a_usable_gpu_stops_with_one_line():
@@ -155,9 +153,35 @@ def test_device_gpu_without_a_usable_gpu_stops_with_one_line():
 
 
 def test_device_reaches_every_child_but_the_cpu_only_helper():
-    import argparse
     args = argparse.Namespace(matmul_n=64, matmul_reps=2, device="gpu", epochs=2, seed=0, num_hiddens=8)
     prep = {"corpus_file": "c.json"}
     for kind, cell in [("d2lrnn", "lstm"), ("torch", "gru"), ("matmul", None), ("helper", "lstm")]:
-        opts = [str(o) for o in bench.child_options(bench.Peer(kind, "", kind, cell), args, prep, 2)]
+        opts = [str(o) for o in peers.child_options(Peer(kind, "", kind, cell), args, prep, 2)]
         assert ("--device" in opts and opts[opts.index("--device") + 1] == "gpu") == (kind != "helper")
+
+
+def test_parent_imports_no_mxnet_and_gives_children_the_users_environment():
+    # The parent reads d2lrnn's settings; importing d2lrnn sets OMP_NUM_THREADS when unset,
+    # which must not reach the chapter helper, run as a student runs it.
+    code = ("import os, runpy, sys; bench = runpy.run_path(sys.argv[1]); "
+            "from trainbench.peers import Peer, peer_env; "
+            "print('mxnet' in sys.modules, 'torch' in sys.modules, os.environ['OMP_NUM_THREADS'], "
+            "peer_env(Peer('helper/lstm', '', 'helper', 'lstm')).get('OMP_NUM_THREADS'), "
+            "peer_env(Peer('t', '', 'torch', 'gru', env={'OMP_NUM_THREADS': '5'}))['OMP_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    proc = subprocess.run([sys.executable, "-c", code, str(SCRIPT)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["False", "False", str(d2lrnn._threads.available_cpus()), "None", "5"]
+
+
+def test_configuration_is_the_chapters_and_threads_are_described():
+    assert config.CHAPTER == {"cell": "lstm", "num_layers": 2, "num_hiddens": 256, "num_steps": 35,
+                              "batch_size": 32, "lr": 5.0, "clipping_theta": 1.0,
+                              "num_examples": 10000, "sampling": "consecutive"}
+    assert config.CELL_NAMES == {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN-tanh"}
+    assert "G = 4 (LSTM), 3 (GRU), 1 (RNN)" in config.FLOP_FORMULA
+    report_of = {"mxnet_threads": 2, "mxnet_threads_source": "OMP_NUM_THREADS"}
+    assert machine.fmt_threads({**report_of, "omp_num_threads_before_import": None}) == \
+        "2 (OMP_NUM_THREADS set by d2lrnn)"
+    assert machine.fmt_threads({**report_of, "omp_num_threads_before_import": "2"}) == "2 (OMP_NUM_THREADS)"

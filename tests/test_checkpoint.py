@@ -15,7 +15,7 @@ import d2lrnn
 from d2lrnn import checkpoint
 from d2lrnn.checkpoint import CheckpointError
 from d2lrnn.checkpoint_files import sha256
-from tiny import TEXT, run
+from tiny import run
 
 
 @pytest.fixture(scope="module")

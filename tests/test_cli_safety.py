@@ -93,7 +93,7 @@ def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert "Traceback" not in err
-    assert f"SIGTERM: stopped after" in err and f"checkpoint saved to {ck}" in err
+    assert "SIGTERM: stopped after" in err and f"checkpoint saved to {ck}" in err
     _, _, history, _ = checkpoint.load(ck, d2lrnn.try_gpu())
     assert history.interrupted and history.stop_signal == "SIGTERM"
 

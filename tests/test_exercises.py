@@ -7,7 +7,7 @@ import re
 
 import nbformat
 
-from conftest import REPO, load_course_tools
+from tiny import REPO, load_course_tools
 
 tools = load_course_tools()
 

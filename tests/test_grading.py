@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import REPO, load_course_tools
+from tiny import REPO, load_course_tools
 
 tools = load_course_tools()
 ASSIGNMENT = "deep-rnn-scratch"

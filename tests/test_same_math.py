@@ -15,7 +15,7 @@ from mxnet.gluon import loss as gloss
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn.training import _epoch_rng
+from d2lrnn.sampling import epoch_rng
 from tiny import TEXT
 
 
@@ -26,7 +26,7 @@ def plain_loop(model, corpus_indices, num_epochs, num_steps, lr, theta, batch_si
     for epoch in range(1, num_epochs + 1):
         l_sum, n, state = 0.0, 0, None
         for X, Y in d2lrnn.data_iter_consecutive(corpus_indices, batch_size, num_steps,
-                                                 rng=_epoch_rng(seed, epoch)):
+                                                 rng=epoch_rng(seed, epoch)):
             state = model.begin_state(batch_size=batch_size) if state is None else [s.detach() for s in state]
             with autograd.record():
                 output, state = model(X, state)

@@ -127,3 +127,16 @@ def test_no_busy_hint_on_a_quiet_machine_or_without_getloadavg(monkeypatch, caps
     monkeypatch.delattr(_threads.os, "getloadavg")  # Windows
     assert _threads.hint_if_busy() is False
     assert capsys.readouterr().err == ""
+
+
+def test_environ_as_started_drops_only_the_default_import_set(monkeypatch):
+    monkeypatch.setattr(_threads, "_default_set", None)
+    monkeypatch.setattr(_threads, "mxnet_loaded", lambda: False)  # as in a fresh process
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert _threads.set_default_omp_threads() == str(_threads.available_cpus())
+    assert "OMP_NUM_THREADS" not in _threads.environ_as_started()
+    assert _threads.environ_as_started({"OMP_NUM_THREADS": "99"}) == {"OMP_NUM_THREADS": "99"}
+    monkeypatch.setattr(_threads, "_default_set", None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own value
+    assert _threads.set_default_omp_threads() == "3"
+    assert _threads.environ_as_started()["OMP_NUM_THREADS"] == "3"

@@ -11,8 +11,9 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
-from d2lrnn.training import _epoch_rng, _report_epochs
-from tiny import TEXT, run, tiny_model
+from d2lrnn.sampling import epoch_rng
+from d2lrnn.training import _report_epochs
+from tiny import run, tiny_model
 
 def test_grad_clipping_rescales_to_theta():
     params = [nd.array([3.0, 0.0]), nd.array([[4.0]])]
@@ -142,7 +143,7 @@ def test_random_sampling_restarts_state_and_consecutive_carries_it(tiny_data, sa
     run(tiny_data, num_epochs=3, sampling=sampling, model=model, verbose=False)
     sampler = d2lrnn.data_iter_random if sampling == "random" else d2lrnn.data_iter_consecutive
     minibatches = sum(1 for epoch in (1, 2, 3)
-                      for _ in sampler(corpus_indices, 4, 10, rng=_epoch_rng(0, epoch)))  # run's seed is 0
+                      for _ in sampler(corpus_indices, 4, 10, rng=epoch_rng(0, epoch)))  # run's seed is 0
     assert fresh.count(4) == (minibatches if sampling == "random" else 3)
 
 

@@ -10,7 +10,6 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import Vocab, data_iter_consecutive, data_iter_random, evaluate_perplexity, split_corpus
-from tiny import TEXT
 
 
 

@@ -3,11 +3,15 @@
 A helper module, not a test file: tests import from here (and get the ``tiny_data``
 fixture from conftest.py), never from each other.
 """
+import importlib.util
+from pathlib import Path
+
 import mxnet as mx
 from mxnet.gluon import rnn
 
 import d2lrnn
 
+REPO = Path(__file__).resolve().parent.parent
 TEXT = ("the time traveller smiled. are you sure we can move freely in space? "
         "right and left we can go, backward and forward freely enough. ") * 8
 
@@ -25,3 +29,11 @@ def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("
         model, 16, corpus_indices, vocab, mx.cpu(), num_epochs, 10, lr, clipping_theta, 4,
         list(prefixes), seed=seed, **kwargs)
     return model, history
+
+
+def load_course_tools():
+    """tools/generate_exercises.py as a module (tools/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("generate_exercises", REPO / "tools" / "generate_exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,57 @@
+"""``import d2lrnn`` does its environment work at once and loads MXNet only at the first name that needs it."""
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import d2lrnn
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(code, **env):
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**_clean_env(), **env})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.split()
+
+
+def _clean_env():
+    import os
+    return {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+
+
+def test_import_sets_threads_and_numpy_bool_but_loads_no_mxnet():
+    out = _run("import os, sys, numpy, d2lrnn; import d2lrnn.cells, d2lrnn.settings, d2lrnn.sampling, "
+               "d2lrnn.divergence; print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'], "
+               "numpy.bool is bool)")
+    assert out == ["False", str(d2lrnn._threads.available_cpus()), "True"]
+
+
+def test_first_use_loads_mxnet_with_the_threads_set():
+    out = _run("import os, sys, d2lrnn as d2l; print('mxnet' in sys.modules); d2l.RNNModel; "
+               "print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'])")
+    assert out == ["False", "True", str(d2lrnn._threads.available_cpus())]
+
+
+def test_every_public_name_and_module_resolves():
+    for name in d2lrnn.__all__:
+        assert getattr(d2lrnn, name) is not None, name
+    modules = {m.name for m in pkgutil.iter_modules([str(REPO / "d2lrnn")])
+               if not m.name.startswith("_")}
+    assert set(d2lrnn._SUBMODULES) == modules
+    for name in modules:
+        assert getattr(d2lrnn, name).__name__ == f"d2lrnn.{name}"
+    assert {"RNNModel", "train", "checkpoint", "cells", "versions"} <= set(dir(d2lrnn))
+
+
+def test_star_import_and_unknown_names():
+    namespace = {}
+    exec("from d2lrnn import *", namespace)
+    assert namespace["train_and_predict_rnn_gluon"] is d2lrnn.training.train_and_predict_rnn_gluon
+    try:
+        d2lrnn.no_such_name
+    except AttributeError as e:
+        assert str(e) == "module 'd2lrnn' has no attribute 'no_such_name'"
+    else:
+        raise AssertionError("d2lrnn.no_such_name did not raise AttributeError")
