@@ -106,7 +106,7 @@ def explain(error, i, described=None):
     if any(key in text for key in ("libcudnn", "CUDNN", "libcublas", "libcudart", "libnvrtc",
                                    "cannot open shared object", "Could not load library")):
         return GpuProblem(f"a CUDA 11 or cuDNN 8 library is missing or of the wrong version "
-                          f"({_last_line(error)}); see the README's GPU section")
+                          f"({_last_line(error)}); see docs/setup.md, GPU")
     return GpuProblem(f"{where} failed MXNet's test kernels: {_last_line(error)}")
 
 
@@ -116,7 +116,7 @@ def gpu_problem(i=0, probe=None):
     if not probe.cuda_build():
         if probe.nvidia_gpu_present():
             return GpuProblem(f"this machine has an NVIDIA GPU, but the installed mxnet is the CPU-only "
-                              f"build; for the GPU install one of {WHEELS} instead (see the README's GPU section)")
+                              f"build; for the GPU install one of {WHEELS} instead (see docs/setup.md, GPU)")
         return GpuProblem("the installed mxnet is the CPU-only build and there is no NVIDIA GPU", usual=True)
     try:
         count = probe.num_gpus()

@@ -76,7 +76,7 @@ def test_cpu_build_on_a_gpu_machine_says_which_package(machine, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err == ["d2lrnn: using the CPU: this machine has an NVIDIA GPU, but the installed mxnet is the "
                    "CPU-only build; for the GPU install one of mxnet-cu112 ... mxnet-cu117 instead (see "
-                   "the README's GPU section)"]  # once, though asked twice
+                   "docs/setup.md, GPU)"]  # once, though asked twice
 
 
 def test_architecture_not_covered(machine, capsys):
@@ -100,7 +100,7 @@ def test_missing_cudnn_sub_library(machine, capsys):
     assert capsys.readouterr().err.splitlines() == [
         "d2lrnn: using the CPU: a CUDA 11 or cuDNN 8 library is missing or of the wrong version (Could not "
         "load library libcudnn_adv_infer.so.8. Error: libcudnn_adv_infer.so.8: cannot open shared object "
-        "file); see the README's GPU section"]
+        "file); see docs/setup.md, GPU"]
 
 
 def test_old_driver_no_gpu_seen_no_such_gpu_and_wrong_results(machine):
@@ -145,6 +145,6 @@ def test_the_test_kernels_compute_the_right_numbers_on_the_cpu():
 
 def test_readme_states_the_same_compute_capabilities():
     from pathlib import Path
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "setup.md").read_text()
     listed = ";".join(f"{m}.{n}" for m, n in device.WHEEL_COMPUTE_CAPABILITIES)
     assert f'`MXNET_CUDA_ARCH "{listed}"`' in readme

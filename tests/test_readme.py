@@ -34,3 +34,12 @@ def test_the_check_can_fail(monkeypatch):
     monkeypatch.setattr(__import__(__name__), "README", README.replace("`--save-every", "`--save"))
     with pytest.raises(AssertionError, match="--save-every"):
         test_every_flag_is_in_the_readme("train")
+
+
+@pytest.mark.parametrize("page", [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")),
+                                  REPO / "benchmarks" / "README.md"], ids=lambda p: p.name)
+def test_relative_links_resolve(page):
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        assert (page.parent / target.split("#")[0]).exists(), f"{page.name}: broken link {target}"

@@ -5,7 +5,7 @@ D2LRNN_QUICK=1), its outputs are cleared and Run > Run All Cells is clicked; the
 waits for every cell to run and fails on an error output, a traceback, text on stderr, a
 broken image, LaTeX that MathJax left raw, a code cell without the output it has in the
 committed notebook, a progress bar that wraps, or JupyterLab's news pop-up. Screenshots
-go to test-artifacts/screenshots/ (see README, "Browser test"). About a minute on 2 cores.
+go to test-artifacts/screenshots/ (see docs/testing.md). About a minute on 2 cores.
 """
 import json
 import re
