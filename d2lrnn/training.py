@@ -206,6 +206,35 @@ def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
         f"The weights of epoch {epoch - 1} were restored.", history)
 
 
+def _check_extras(vocab, batch_size, valid_indices, save_every):
+    """Raise ``ValueError`` for held-out data or a save interval that training cannot use."""
+    if valid_indices is not None:
+        corpus_array(valid_indices, len(vocab))
+        check_eval_length(valid_indices, batch_size)
+    if isinstance(save_every, bool) or not isinstance(save_every, numbers.Real) or not save_every >= 0:
+        raise ValueError(f"save_every must be a number of seconds >= 0, got {save_every!r}")
+
+
+def _prepare_model(model, vocab, ctx, hybridize):
+    """Hybridize ``model`` (when asked and possible) and finish its deferred initialisation."""
+    if ctx.device_type == "cpu":
+        hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
+    if hybridize and isinstance(model, gluon.HybridBlock):
+        # One cached graph per input shape: same numbers, less Python work per minibatch.
+        model.hybridize(static_alloc=True, static_shape=True)
+    _finish_init(model, vocab, ctx)
+
+
+def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
+    """The chapter's epoch line, and a prediction for each of ``prefixes``."""
+    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
+    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}, time {seconds:.2f} sec")
+    for prefix in prefixes:
+        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
+
+
+# About 80 lines, a third of them the docstring: the one loop's contract is written out in
+# full here, and the body is the epoch loop over the named steps above.
 def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
@@ -234,17 +263,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
-    if valid_indices is not None:
-        corpus_array(valid_indices, len(vocab))
-        check_eval_length(valid_indices, batch_size)
-    if isinstance(save_every, bool) or not isinstance(save_every, numbers.Real) or not save_every >= 0:
-        raise ValueError(f"save_every must be a number of seconds >= 0, got {save_every!r}")
-    if ctx.device_type == "cpu":
-        hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
-    if hybridize and isinstance(model, gluon.HybridBlock):
-        # One cached graph per input shape: same numbers, less Python work per minibatch.
-        model.hybridize(static_alloc=True, static_shape=True)
-    _finish_init(model, vocab, ctx)  # now the starting weights can be kept
+    _check_extras(vocab, batch_size, valid_indices, save_every)
+    _prepare_model(model, vocab, ctx, hybridize)  # now the starting weights can be kept
     # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
     corpus = corpus_array(corpus_indices, len(vocab))
     param_list = list(model.collect_params().values())
@@ -285,11 +305,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 monitor.epoch_done(history)
                 done = epoch - first + 1
                 if done in report and verbose:
-                    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
-                    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}, "
-                                  f"time {time.perf_counter() - period_start:.2f} sec")
-                    for prefix in prefixes if done in predict else ():
-                        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
+                    _print_report(monitor, epoch, ppl, val_ppl, time.perf_counter() - period_start,
+                                  prefixes if done in predict else (), pred_len, model, vocab, ctx)
                 saver.save(now=done in report or done == num_epochs)
                 if done in report:
                     period_start = time.perf_counter()
