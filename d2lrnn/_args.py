@@ -9,19 +9,26 @@ import numbers
 import numpy as np
 
 
+def is_integer(value):
+    """True for Python and NumPy integers, False for ``bool`` (which Python counts as one)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value):
+    """True for Python and NumPy integers and floats, False for ``bool``."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def check_positive(name, value, integer=True):
     """Raise ``ValueError`` naming ``name`` unless ``value`` is a positive integer (or finite number)."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 \
-            or not math.isfinite(value):
+    if not (is_integer if integer else is_number)(value) or not value > 0 or not math.isfinite(value):
         what = "a positive integer" if integer else "a positive finite number"
         raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 def check_seed(seed):
     """Raise ``ValueError`` unless ``seed`` is None or an integer >= 0 (what MXNet and NumPy accept)."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                             or seed < 0):
+    if seed is not None and (not is_integer(seed) or seed < 0):
         raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
 
 

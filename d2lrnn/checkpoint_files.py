@@ -6,9 +6,9 @@ never a ``KeyError`` or ``TypeError`` from deep inside.
 """
 import hashlib
 import json
-import numbers
 from pathlib import Path
 
+from ._args import is_integer, is_number
 from .data import Vocab
 from .history import History
 from .models import LAYER_CLASSES, RNNModel, cell_name, make_rnn_layer
@@ -63,7 +63,7 @@ def _fail(path, what):
 
 
 def _is_int(value, low=1):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+    return is_integer(value) and value >= low
 
 
 def read_manifest(path):
@@ -104,7 +104,7 @@ def read_config(path, formats):
     if not isinstance(config["bidirectional"], bool):
         _fail(path, f"has bidirectional {config['bidirectional']!r}; expected true or false")
     dropout = config["dropout"]
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+    if not is_number(dropout) or not 0 <= dropout < 1:
         _fail(path, f"has dropout {dropout!r}; expected a number from 0 to below 1")
     if not isinstance(config["extra"], dict):
         _fail(path, f"has extra {config['extra']!r}; expected an object")
@@ -132,8 +132,7 @@ def read_history(path):
     lists = ("epoch", "perplexity", "seconds", "num_tokens", "val_perplexity")
     for name in lists:
         values = data.get(name, [])
-        if not isinstance(values, list) or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        if not isinstance(values, list) or not all(is_number(v) for v in values):
             _fail(path, f"has {name} {str(values)[:40]}; expected a list of numbers")
     if not all(_is_int(e) for e in data.get("epoch", [])):
         _fail(path, "has epoch numbers that are not positive integers")

@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._args import is_integer
+
 DATA_DIR_ENV = "D2LRNN_DATA_DIR"
 CHUNK_SIZE = 1 << 16
 
@@ -52,7 +54,7 @@ def gutenberg_resource(ebook):
 
     No checksum is pinned: Project Gutenberg revises its files now and then.
     """
-    if isinstance(ebook, bool) or not isinstance(ebook, int) or ebook < 1:
+    if not is_integer(ebook) or ebook < 1:
         raise ValueError(f"ebook must be a positive integer (a Project Gutenberg ebook number, "
                          f"e.g. 35 for The Time Machine), got {ebook!r}")
     return Resource(filename=f"gutenberg/pg{ebook}.txt", url=GUTENBERG_URL.format(ebook=ebook))

@@ -1,11 +1,10 @@
 """Continue a prefix with a trained model: greedy, as in the chapter, or sampled with a temperature."""
 import math
-import numbers
 
 import numpy as np
 from mxnet import nd
 
-from ._args import check_model, check_seed, check_vocab
+from ._args import check_model, check_seed, check_vocab, is_integer, is_number
 
 
 def check_prefix(prefix, vocab):
@@ -38,13 +37,13 @@ def choose_next(logits, temperature=0.0, top_k=None, rng=None, exclude=None):
 
 
 def _check_sampling(num_chars, temperature, top_k, vocab_size):
-    if isinstance(num_chars, bool) or not isinstance(num_chars, numbers.Integral) or num_chars < 0:
+    if not is_integer(num_chars) or num_chars < 0:
         raise ValueError(f"num_chars must be a non-negative integer, got {num_chars!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+    if not is_number(temperature) \
             or not math.isfinite(temperature) or temperature < 0:
         raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy, 1 = the model's "
                          f"own distribution), got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral)
+    if top_k is not None and (not is_integer(top_k)
                               or not 1 <= top_k < vocab_size):
         raise ValueError(f"top_k must be None or an integer from 1 to {vocab_size - 1} (the "
                          f"vocabulary without '<unk>'), got {top_k!r}")
