@@ -37,7 +37,8 @@ from . import checkpoint  # noqa: E402
 from .chapter2019 import FunctionModel, predict_rnn, sgd, to_onehot, use_svg_display  # noqa: E402
 from .history import History  # noqa: E402
 from .models import RNNModel, make_rnn_layer, num_parameters  # noqa: E402
-from .plotting import LivePlot, markdown_table, plot_perplexity, plot_runs, results_table  # noqa: E402
+from .plotting import (LivePlot, markdown_table, mean_and_range, plot_perplexity, plot_runs,  # noqa: E402
+                       plot_seeds, results_table, seeds_table)
 from .predict import predict_rnn_gluon  # noqa: E402
 from .scratch import RNNModelScratch, from_gluon  # noqa: E402
 from .training import (  # noqa: E402

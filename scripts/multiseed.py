@@ -139,6 +139,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     parser.add_argument("--labels", nargs="+", help="only these configurations (default: all)")
     parser.add_argument("--quick", action="store_true", help="a moment per run, to try the script")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in the output file and make only the missing ones")
     parser.add_argument("--out", type=Path, help="JSON file to write (default notebooks/results/<study>.json)")
     parser.add_argument("--child", nargs=2, metavar=("LABEL", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -161,6 +163,19 @@ def main(argv=None):
               "omp_wait_policy": env["OMP_WAIT_POLICY"],
               "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
               "machine_at_start": machine(), "runs": []}
+    if args.resume and out.exists():
+        previous = json.loads(out.read_text())
+        if previous["settings"] != json.loads(json.dumps(settings)) or previous["quick"] != args.quick:
+            parser.error(f"{out} holds runs with other settings; remove it or leave out --resume")
+        result["runs"] = [r for r in previous["runs"] if r["label"] in labels and r["seed"] in args.seeds]
+        for key in ("started", "machine_at_start"):
+            result[key] = previous[key]
+        result["resumed"] = previous.get("resumed", []) + [
+            {"at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+             "after_runs": len(result["runs"]), "jobs": args.jobs, "machine": machine()}]
+        result["wall_seconds_before_resume"] = previous.get("wall_seconds_before_resume", 0) + \
+            previous.get("wall_seconds", 0)
+    done = {(r["label"], r["seed"]) for r in result["runs"]}
     start = time.perf_counter()
 
     def run(label, seed):
@@ -172,8 +187,9 @@ def main(argv=None):
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
     jobs = [(label, seed) for seed in args.seeds for label in labels]  # seed by seed
+    todo = [job for job in jobs if job not in done]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(run, *job): job for job in jobs}
+        futures = {pool.submit(run, *job): job for job in todo}
         for future in concurrent.futures.as_completed(futures):
             r = future.result()
             result["runs"].append(r)
