@@ -39,7 +39,7 @@ def main():
     history = d2l.train_and_predict_rnn_gluon(model, 256, corpus_indices, vocab, ctx, args.epochs, 35, 5, 1,
                                               32, [], seed=args.seed, verbose=False, progress=False,
                                               live_plot=False)
-    values = [n.asscalar() for n in norms]
+    values = [float(n.asscalar()) for n in norms]
     per_epoch = len(values) // len(history)
     epochs = [values[i * per_epoch:(i + 1) * per_epoch] for i in range(len(history))]
     median = statistics.median(values)
