@@ -132,6 +132,27 @@ def machine():
             "python": platform.python_version(), "platform": platform.platform()}
 
 
+def merge(paths, out, study, settings, seeds, labels):
+    """Write the runs of several result files of one study into ``out``, seed by seed."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    for path, part in zip(paths, parts):
+        if (part["study"] != study or part["settings"] != json.loads(json.dumps(settings))
+                or part["quick"] != parts[0]["quick"]):
+            raise SystemExit(f"error: {path} holds another study or other settings than {paths[0]}")
+    runs = {(r["label"], r["seed"]): r for part in parts for r in part["runs"]
+            if r["label"] in labels and r["seed"] in seeds}
+    result = {**parts[0], "seeds": seeds,
+              "runs": sorted(runs.values(), key=lambda r: (r["seed"], labels.index(r["label"]))),
+              "complete": len(runs) == len(seeds) * len(labels),
+              "merged_from": [{key: part.get(key) for key in ("seeds", "jobs", "started", "finished", "wall_seconds",
+                                                              "machine_at_start", "machine_at_end")}
+                              for part in parts]}
+    result.pop("resumed", None)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {out}: {len(runs)} runs, complete: {result['complete']}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("study", choices=sorted(STUDIES))
@@ -141,6 +162,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a moment per run, to try the script")
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs already in the output file and make only the missing ones")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="FILE",
+                        help="combine the runs of these result files (same study and settings, e.g. seeds "
+                             "run on several machines) into --out, and train nothing")
     parser.add_argument("--out", type=Path, help="JSON file to write (default notebooks/results/<study>.json)")
     parser.add_argument("--child", nargs=2, metavar=("LABEL", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -155,6 +179,8 @@ def main(argv=None):
     out = args.out or (Path(tempfile.mkdtemp()) / f"{args.study}.json" if args.quick
                        else RESULTS / f"{args.study}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        return merge(args.merge, out, args.study, settings, args.seeds, labels)
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("OMP_WAIT_POLICY", "passive")
@@ -181,7 +207,9 @@ def main(argv=None):
     def run(label, seed):
         cmd = [sys.executable, str(Path(__file__).resolve()), args.study, "--child", label, str(seed)]
         cmd += ["--quick"] if args.quick else []
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        # Its own session: on Linux with autogroup scheduling, each session gets a fair share of the
+        # CPUs, so the runs do not all share the one share of the shell that started the script.
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, start_new_session=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{label}, seed {seed} failed (status {proc.returncode}):\n{proc.stderr[-2000:]}")
         return json.loads(proc.stdout.strip().splitlines()[-1])

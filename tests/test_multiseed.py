@@ -36,6 +36,14 @@ def test_quick_runs_then_resume_makes_only_the_missing_ones(tmp_path):
     second = json.loads(out.read_text())
     assert [r["seed"] for r in second["runs"]] == [0, 1]
     assert second["runs"][0] == run and second["complete"] and len(second["resumed"]) == 1
+    other = tmp_path / "other.json"  # e.g. seed 2 run elsewhere
+    run_script("gru-vs-lstm", "--quick", "--seeds", "2", "--labels", "RNN, 2 layers", "--out", str(other))
+    merged = tmp_path / "merged.json"
+    run_script("gru-vs-lstm", "--seeds", "0", "1", "2", "--labels", "RNN, 2 layers", "--out", str(merged),
+               "--merge", str(out), str(other))
+    third = json.loads(merged.read_text())
+    assert [r["seed"] for r in third["runs"]] == [0, 1, 2] and third["complete"]
+    assert third["runs"][:2] == second["runs"]
 
 
 def _stored_text(notebook, cell_id):

@@ -6,7 +6,9 @@ Jupyter does not display:
     <!-- from gru-vs-lstm-18: "6.51", "7.65 (12)" -->
 
 Each quoted string must occur both in the prose of that markdown cell and in the stored
-output of the code cell with that id (its printed text and text results). A re-run that
+output of the code cell with that id (its printed text and text results). Where the prose
+words a value differently from the output, ``"6.51 (22)" = "6.51 (epoch 22)"`` names the
+output's form first and the prose's second. A re-run that
 changes a result therefore fails this test until the prose is updated, and so does prose
 edited without the run. To make the rule hard to forget, every decimal number in a
 notebook's prose (outside math and code) must lie inside such a quote, or be listed in
@@ -36,6 +38,7 @@ NOT_YET_ANNOTATED = {
 FROM = re.compile(r"<!--\s*from\s+([\w.-]+)\s*:(.*?)-->", re.S)
 NOT_FROM_RUN = re.compile(r"<!--\s*not an output\s*:(.*?)-->", re.S)
 QUOTE = re.compile(r'"([^"]+)"')
+PAIR = re.compile(r'"([^"]+)"(?:\s*=\s*"([^"]+)")?')  # "as in the output" [= "as in the prose"]
 COMMENT = re.compile(r"<!--.*?-->", re.S)
 MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`]*`", re.S)
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")
@@ -66,24 +69,24 @@ def check_notebook(path, coverage=True):
         if cell["cell_type"] != "markdown":
             continue
         source = _text(cell["source"])
-        prose = COMMENT.sub("", source)
+        prose = " ".join(COMMENT.sub("", source).split())  # line breaks and indents count as one space
         covered = [q for body in NOT_FROM_RUN.findall(source) for q in QUOTE.findall(body)]
         for cell_id, body in FROM.findall(source):
-            quotes = QUOTE.findall(body)
-            if not quotes:
+            pairs = [(shown_as, " ".join((worded_as or shown_as).split())) for shown_as, worded_as in PAIR.findall(body)]
+            if not pairs:
                 problems.append(f"markdown cell {index}: 'from {cell_id}' quotes nothing")
             target = by_id.get(cell_id)
             if target is None or target["cell_type"] != "code":
                 problems.append(f"markdown cell {index}: no code cell with id {cell_id!r}")
                 continue
             shown = output_text(target)
-            for quote in quotes:
-                if quote not in prose:
-                    problems.append(f"markdown cell {index}: {quote!r} is not in its prose")
-                if quote not in shown:
-                    problems.append(f"markdown cell {index}: {quote!r} is not in the stored output of "
+            for shown_as, worded_as in pairs:
+                if worded_as not in prose:
+                    problems.append(f"markdown cell {index}: {worded_as!r} is not in its prose")
+                if shown_as not in shown:
+                    problems.append(f"markdown cell {index}: {shown_as!r} is not in the stored output of "
                                     f"cell {cell_id}")
-            covered += quotes
+            covered += [worded_as for _, worded_as in pairs]
         if coverage:
             # Where the quoted strings sit in the prose; a decimal number outside all of them is unaccounted for.
             spans = [m.span() for q in covered for m in re.finditer(re.escape(q), prose)]
@@ -116,7 +119,8 @@ def _first_quote(nb):
         if cell["cell_type"] == "markdown":
             match = FROM.search(_text(cell["source"]))
             if match:
-                return cell, match.group(1), QUOTE.findall(match.group(2))[0]
+                shown_as, worded_as = PAIR.findall(match.group(2))[0]
+                return cell, match.group(1), shown_as, worded_as or shown_as
     raise AssertionError("no quoted number")
 
 
@@ -135,7 +139,8 @@ def test_a_changed_number_fails(tmp_path, where):
     shutil.copy(source, copy)
     assert check_notebook(copy) == []
     nb = json.loads(copy.read_text())
-    markdown, cell_id, quote = _first_quote(nb)
+    markdown, cell_id, quote, worded_as = _first_quote(nb)
+    assert worded_as in _text(markdown["source"]), "pick a quote that sits on one line"
     assert re.search(r"\d", quote), quote
     if where == "output":
         target = next(c for c in nb["cells"] if c.get("id") == cell_id)
@@ -148,10 +153,25 @@ def test_a_changed_number_fails(tmp_path, where):
     else:
         prose = _text(markdown["source"])
         head, sep, tail = prose.partition("<!--")  # change the prose, not the annotation
-        markdown["source"] = head.replace(quote, _changed(quote), 1) + sep + tail
+        markdown["source"] = head.replace(worded_as, _changed(worded_as), 1) + sep + tail
     copy.write_text(json.dumps(nb))
     problems = check_notebook(copy)
-    assert any(repr(quote) in p for p in problems), problems
+    assert any(repr(quote if where == "output" else worded_as) in p for p in problems), problems
+
+
+def test_a_value_worded_differently_in_the_prose(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "id": "c", "metadata": {}, "source": "", "execution_count": 1,
+                     "outputs": [{"output_type": "stream", "name": "stdout", "text": "| LSTM | 6.51 (22) |\n"}]},
+                    {"cell_type": "markdown", "id": "m", "metadata": {},
+                     "source": 'Best: 6.51 (epoch 22).\n<!-- from c: "6.51 (22)" = "6.51 (epoch 22)" -->'}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    assert check_notebook(path) == []
+    nb["cells"][1]["source"] = nb["cells"][1]["source"].replace("(epoch 22).", "(epoch 23).")
+    path.write_text(json.dumps(nb))
+    assert check_notebook(path) == ["markdown cell 1: '6.51 (epoch 22)' is not in its prose",
+                                    "markdown cell 1: 6.51 is neither quoted from an output "
+                                    "('from CELL_ID') nor listed as 'not an output'"]
 
 
 def test_an_unannotated_decimal_fails(tmp_path):
