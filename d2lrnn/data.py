@@ -91,16 +91,20 @@ GUTENBERG_START = re.compile(r"^\*\*\*\s*START OF (THE|THIS) PROJECT GUTENBERG E
                              re.IGNORECASE | re.MULTILINE)
 GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (THE|THIS) PROJECT GUTENBERG EBOOK[^\n]*$",
                            re.IGNORECASE | re.MULTILINE)
+# Plain-text files that Gutenberg generates from its HTML edition open with the cover
+# image's alt text, a line reading "cover" (pg36 does): not part of the book.
+GUTENBERG_COVER = re.compile(r"\Acover[ \t]*\n", re.IGNORECASE)
 
 
 def strip_gutenberg(raw_text):
-    """The book inside a Project Gutenberg text: no BOM, LF line ends, only what lies between the START and END markers (each when present)."""
+    """The book inside a Project Gutenberg text: no BOM, LF line ends, only what lies between the START and END markers (each when present), without a leading "cover" line."""
     text = raw_text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     start, end = GUTENBERG_START.search(text), GUTENBERG_END.search(text)
     if start and end and end.start() < start.end():
         raise ValueError("the Project Gutenberg END marker comes before the START marker; "
                          "this does not look like a Gutenberg plain-text file")
     body = text[start.end() if start else 0:end.start() if end else len(text)].strip()
+    body = GUTENBERG_COVER.sub("", body, count=1).strip()
     if not body:
         raise ValueError("no text is left once the Project Gutenberg header and footer are removed")
     return body

@@ -164,3 +164,85 @@ def results_table(histories, num_params=None):
         rows.append([label, params, str(len(h)), f"{sum(h.seconds) / len(h):.2f}",
                      f"{h.perplexity[-1]:.2f}", valid, best_text])
     return markdown_table(header, rows, align="lrrrrrr")
+
+
+def _check_seed_runs(runs):
+    if not runs:
+        raise ValueError("runs must map at least one label to a list of Histories, one per seed")
+    for label, histories in runs.items():
+        if not histories or any(len(h) == 0 for h in histories):
+            raise ValueError(f"run {label!r} needs at least one History with epochs, got {histories!r}")
+        if any(h.epoch != histories[0].epoch for h in histories):
+            raise ValueError(f"the seeds of run {label!r} must cover the same epochs")
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def plot_seeds(runs, ax=None, logy=True, x="epoch"):
+    """Runs repeated with several seeds: mean perplexity as a line, the range over the seeds as a band.
+
+    ``runs`` maps a label to a list of ``History``, one per seed, over the same epochs.
+    Validation: solid mean with a shaded band from the lowest to the highest seed;
+    training: dashed mean. ``x="tokens"`` as in ``plot_runs``. Returns the axis.
+    """
+    _check_seed_runs(runs)
+    if x not in ("epoch", "tokens"):
+        raise ValueError(f"x must be 'epoch' or 'tokens', got {x!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for i, (label, histories) in enumerate(runs.items()):
+        color, first = f"C{i % 10}", histories[0]
+        xs = first.epoch if x == "epoch" else list(itertools.accumulate(first.num_tokens))
+        n = len(histories)
+        train = [_mean(values) for values in zip(*(h.perplexity for h in histories))]
+        ax.plot(xs, train, linestyle="--", color=color, label=f"{label} (training, mean of {n})")
+        if all(h.val_perplexity for h in histories):
+            valid = list(zip(*(h.val_perplexity for h in histories)))
+            ax.fill_between(xs, [min(v) for v in valid], [max(v) for v in valid], color=color, alpha=0.2,
+                            linewidth=0, label=f"{label} (validation, range of {n})")
+            ax.plot(xs, [_mean(v) for v in valid], linestyle="-", color=color,
+                    label=f"{label} (validation, mean of {n})")
+    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
+    ax.set_ylabel("perplexity")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def mean_and_range(values, digits=2):
+    """``'mean (min–max)'`` of ``values``, e.g. ``'6.51 (6.40–6.70)'``; the value alone for one."""
+    if not values:
+        raise ValueError("values must not be empty")
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{_mean(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def seeds_table(runs, num_params=None):
+    """One Markdown row per run over its seeds: mean (min–max) of the best validation perplexity,
+    the epoch range where it was reached, the validation and training perplexity after the
+    last epoch, and the seconds per epoch.
+
+    ``runs`` maps a label to a list of ``History`` with validation perplexities, one per seed.
+    """
+    _check_seed_runs(runs)
+    num_params = num_params or {}
+    header = ["run", "parameters", "seeds", "best valid ppl", "epoch of best", "valid ppl at end",
+              "train ppl at end", "s/epoch"]
+    rows = []
+    for label, histories in runs.items():
+        if not all(h.val_perplexity for h in histories):
+            raise ValueError(f"run {label!r} has seeds without validation perplexities")
+        best = [min(range(len(h)), key=h.val_perplexity.__getitem__) for h in histories]
+        best_epochs = [h.epoch[b] for h, b in zip(histories, best)]
+        rows.append([label, f"{num_params[label]:,}" if label in num_params else "-", str(len(histories)),
+                     mean_and_range([h.val_perplexity[b] for h, b in zip(histories, best)]),
+                     f"{min(best_epochs)}–{max(best_epochs)}" if len(histories) > 1 else str(best_epochs[0]),
+                     mean_and_range([h.val_perplexity[-1] for h in histories]),
+                     mean_and_range([h.perplexity[-1] for h in histories]),
+                     mean_and_range([sum(h.seconds) / len(h) for h in histories])])
+    return markdown_table(header, rows, align="lrrrrrrr")

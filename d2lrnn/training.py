@@ -318,7 +318,10 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
 def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
                                 num_steps, lr, clipping_theta, batch_size, prefixes, *,
                                 sampling="consecutive", seed=None, **train_kwargs):
-    """The chapter's trainer: initialise ``model`` with N(0, 0.01^2), train, print, return a ``History``.
+    """The chapter's trainer: initialise ``model`` (weights N(0, 0.01^2), biases 0), train, print, return a ``History``.
+
+    The biases start at zero because Gluon's layers give them their own initialiser
+    (``zeros``), which takes precedence over the one passed to ``initialize``.
 
     ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
     ``seed`` makes initialisation and sampling repeatable; further keywords (such as

@@ -7,7 +7,8 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn import History, markdown_table, num_parameters, plot_runs, results_table
+from d2lrnn import (History, markdown_table, mean_and_range, num_parameters, plot_runs, plot_seeds,
+                    results_table, seeds_table)
 
 
 def history(perplexities, val_perplexities=(), seconds=2.0):
@@ -91,3 +92,45 @@ def test_num_parameters_counts_every_weight():
     layer2 = 4 * 8 * (8 + 8 + 2)
     assert num_parameters(model) == layer1 + layer2 + 8 * 5 + 5
     assert num_parameters(model) == sum(p.data().size for p in model.collect_params().values())
+
+
+SEEDS = {
+    "GRU": [history([20.0, 8.0, 4.0], [18.0, 7.0, 5.0], seconds=1.5),
+            history([22.0, 6.0, 5.0], [20.0, 6.0, 8.0], seconds=2.5)],
+    "LSTM": [history([21.0, 9.0, 3.0], [19.0, 6.5, 6.0])],
+}
+
+
+def test_plot_seeds_draws_the_mean_and_the_range_of_the_seeds():
+    ax = plot_seeds(SEEDS, ax=Figure().add_subplot())
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines) == ["GRU (training, mean of 2)", "GRU (validation, mean of 2)",
+                           "LSTM (training, mean of 1)", "LSTM (validation, mean of 1)"]
+    assert list(lines["GRU (training, mean of 2)"].get_ydata()) == [21.0, 7.0, 4.5]
+    assert list(lines["GRU (validation, mean of 2)"].get_ydata()) == [19.0, 6.5, 6.5]
+    assert lines["GRU (training, mean of 2)"].get_linestyle() == "--"
+    band = ax.collections[0]  # the GRU's validation range: from the lower to the upper seed
+    (path,) = band.get_paths()
+    ys = sorted({round(float(y), 6) for _, y in path.vertices})
+    assert {18.0, 20.0, 6.0, 7.0, 5.0, 8.0} <= set(ys)
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="same epochs"):
+        plot_seeds({"x": [history([1.0, 2.0], [1.0, 2.0]), history([1.0], [1.0])]})
+    with pytest.raises(ValueError, match="at least one History"):
+        plot_seeds({"x": []})
+
+
+def test_seeds_table_is_exact():
+    assert seeds_table(SEEDS, {"GRU": 1000}).splitlines() == [
+        "| run  | parameters | seeds |   best valid ppl | epoch of best | valid ppl at end "
+        "| train ppl at end |          s/epoch |",
+        "|------|-----------:|------:|-----------------:|--------------:|-----------------:"
+        "|-----------------:|-----------------:|",
+        "| GRU  |      1,000 |     2 | 5.50 (5.00–6.00) |           2–3 | 6.50 (5.00–8.00) "
+        "| 4.50 (4.00–5.00) | 2.00 (1.50–2.50) |",
+        "| LSTM |          - |     1 |             6.00 |             3 |             6.00 "
+        "|             3.00 |             2.00 |",
+    ]
+    assert mean_and_range([1.0, 2.0, 6.0], digits=1) == "3.0 (1.0–6.0)"
+    with pytest.raises(ValueError, match="without validation"):
+        seeds_table({"x": [history([1.0, 2.0])]})

@@ -264,3 +264,20 @@ def test_frozen_parameters_stay_fixed(tiny_data):
     d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 2, 10, 2.0, 1.0, 4, [], verbose=False)
     assert np.array_equal(model.dense.weight.data().asnumpy(), before)
     assert not np.array_equal(model.rnn.l0_h2h_weight.data().asnumpy(), rnn_before)
+
+
+def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data, monkeypatch):
+    """Gluon's layers give their biases the initialiser 'zeros', which wins over the Normal(0.01) passed to initialize."""
+    started = {}
+
+    def capture(model, *args, **kwargs):
+        model(nd.zeros((1, 1)), model.begin_state(batch_size=1))  # deferred shapes become known
+        started.update({name: p.data().asnumpy() for name, p in model.collect_params().items()})
+        return d2lrnn.History()
+
+    monkeypatch.setattr(d2lrnn.training, "train", capture)
+    run(tiny_data, model=tiny_model(tiny_data[1], num_hiddens=64))
+    biases = [v for name, v in started.items() if name.endswith("bias")]
+    weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])
+    assert len(biases) == 5 and all((b == 0).all() for b in biases)  # 4 in the two LSTM layers, 1 dense
+    assert 0.009 < weights.std() < 0.011
