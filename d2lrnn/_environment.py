@@ -10,11 +10,10 @@ import signal
 import sys
 from pathlib import Path
 
-from ._threads import ENV_VAR as OMP_ENV, available_cpus
+from ._threads import ENV_VAR as OMP_ENV, WAIT_POLICY_ENV, available_cpus
 from .download import DATA_DIR_ENV
 
 QUICK_ENV = "D2LRNN_QUICK"
-WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 USAGE_ERROR = 2  # the command line's exit status for a usage error
 
 

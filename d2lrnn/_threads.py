@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 ENV_VAR = "OMP_NUM_THREADS"
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 _default_set = None  # the value set_default_omp_threads gave OMP_NUM_THREADS, when it gave one
 
 
@@ -160,14 +161,16 @@ BUSY_LOAD_FRACTION = 0.75
 _busy_hint_printed = False
 
 
-def busy_hint(load, cpus, threads):
+def busy_hint(load, cpus, threads, wait_policy=None):
     """The one-line hint for a machine busy with other work, or None when it is not needed.
 
     ``load`` is the 1-minute load average, ``cpus`` the usable CPUs, ``threads`` MXNet's
-    OpenMP threads. OpenMP threads wait for each other, so when other processes hold the
-    cores every step waits for the slowest thread; one thread suffers far less.
+    OpenMP threads, ``wait_policy`` ``$OMP_WAIT_POLICY``. OpenMP threads wait for each
+    other, spinning, so when other processes hold the cores every step waits for the
+    slowest thread; one thread suffers far less, and so do threads that wait passively
+    (the advice the hint would give is then already taken).
     """
-    if threads <= 1 or load < BUSY_LOAD_FRACTION * cpus:
+    if threads <= 1 or load < BUSY_LOAD_FRACTION * cpus or (wait_policy or "").lower() == "passive":
         return None
     return (f"note: this machine is busy (load average {load:.1f} over the last minute, {cpus} usable "
             f"CPUs), so training with {threads} OpenMP threads may be many times slower; if it is, "
@@ -184,7 +187,8 @@ def hint_if_busy(getloadavg=None, file=None):
     if _busy_hint_printed or getloadavg is None:
         return False
     threads = os.environ.get(ENV_VAR, "").strip()
-    hint = busy_hint(getloadavg()[0], available_cpus(), int(threads) if threads.isdigit() else 1)
+    hint = busy_hint(getloadavg()[0], available_cpus(), int(threads) if threads.isdigit() else 1,
+                     os.environ.get(WAIT_POLICY_ENV, "").strip())
     if hint is None:
         return False
     print(hint, file=file or sys.stderr, flush=True)

@@ -94,6 +94,7 @@ def test_escaped_mount_point(tmp_path, eight_cores):
 def test_busy_hint_only_when_the_load_is_near_the_cpus():
     assert _threads.busy_hint(1.4, 2, 2) is None  # 0.7 of the CPUs: still fine
     assert _threads.busy_hint(3.0, 2, 1) is None  # one thread already
+    assert _threads.busy_hint(3.0, 2, 2, "PASSIVE") is None  # threads that do not spin
     hint = _threads.busy_hint(1.5, 2, 2)
     assert hint == ("note: this machine is busy (load average 1.5 over the last minute, 2 usable CPUs), "
                     "so training with 2 OpenMP threads may be many times slower; if it is, restart "
@@ -107,6 +108,7 @@ def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
     monkeypatch.setattr(_threads, "_busy_hint_printed", False)
     monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what MXNet was given is not changed by this
+    monkeypatch.delenv("OMP_WAIT_POLICY")  # the tests' passive waiting would silence the hint
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
     text = "the time traveller smiled. " * 20
     vocab = d2lrnn.Vocab(text)
