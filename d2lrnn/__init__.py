@@ -50,14 +50,15 @@ _HOMES = {
                  "plot_seeds", "results_table", "seeds_table"),
     "predict": ("predict_rnn_gluon",),
     "scratch": ("RNNModelScratch", "from_gluon"),
-    "training": ("TrainingDivergedError", "evaluate_perplexity", "grad_clipping", "perplexity",
-                 "train", "train_and_predict_rnn", "train_and_predict_rnn_gluon",
-                 "train_and_predict_rnn_model"),
+    "evaluation": ("evaluate_perplexity", "perplexity"),
+    "optim": ("grad_clipping",),
+    "training": ("TrainingDivergedError", "train", "train_and_predict_rnn",
+                 "train_and_predict_rnn_gluon", "train_and_predict_rnn_model"),
 }
 _LAZY = {name: module for module, names in _HOMES.items() for name in names}
 # Modules reachable as attributes (``d2lrnn.checkpoint.save``) without an import statement.
 _SUBMODULES = ("cells", "chapter2019", "checkpoint", "checkpoint_files", "checks", "cli", "data",
-               "device", "divergence", "download", "history", "models", "plotting", "predict",
+               "device", "divergence", "download", "evaluation", "history", "models", "optim", "plotting", "predict",
                "progress", "sampling", "scratch", "settings", "static_html", "training", "workspace")
 
 __all__ = sorted([*_LAZY, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode",

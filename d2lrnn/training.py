@@ -1,4 +1,4 @@
-"""One training loop for character language models, plus prediction, clipping and perplexity.
+"""One training loop for character language models, and the chapter's trainers built on it.
 
 Any model with the ``RNNModel`` calling convention works: ``model(X, state)`` with X
 of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shape
@@ -17,6 +17,8 @@ from ._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from .divergence import is_diverged, perplexity_from_loss
 from . import checkpoint
+from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
+from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
 from .history import History
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
@@ -31,96 +33,6 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
-
-
-def perplexity(logits, labels):
-    """exp(mean cross-entropy) of ``logits`` (n, vocab_size) against integer ``labels`` (n,)."""
-    loss = gloss.SoftmaxCrossEntropyLoss()(logits, labels)  # (n,)
-    return perplexity_from_loss(loss.mean().asscalar())
-
-
-def check_eval_length(corpus_indices, batch_size):
-    """Raise ``ValueError`` unless every one of ``batch_size`` rows gets an input and a target."""
-    if len(corpus_indices) < 2 * batch_size:
-        raise ValueError(
-            f"the held-out corpus has {len(corpus_indices)} tokens, but evaluating with "
-            f"batch_size={batch_size} needs at least {2 * batch_size} (two per row); "
-            "hold out more text or use a smaller batch_size")
-
-
-def evaluate_perplexity(model, corpus_indices, batch_size, num_steps, ctx):
-    """Perplexity of ``model`` on ``corpus_indices``, read in order with the state carried, without gradients.
-
-    The corpus is cut into ``batch_size`` rows read left to right in windows X, Y of
-    shape (batch_size, num_steps) (the last window may be shorter), so the result
-    does not depend on ``num_steps`` and every token but the first of each row is
-    predicted exactly once. The last ``len % batch_size`` tokens are not used.
-    """
-    check_positive("batch_size", batch_size, integer=True)
-    check_positive("num_steps", num_steps, integer=True)
-    check_eval_length(corpus_indices, batch_size)
-    row_len = len(corpus_indices) // batch_size
-    rows = nd.array(corpus_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
-    loss = gloss.SoftmaxCrossEntropyLoss()
-    loss_sum = nd.zeros((1,), ctx=ctx)
-    with autograd.pause(train_mode=False):
-        state = model.begin_state(batch_size=batch_size, ctx=ctx)
-        for i in range(0, row_len - 1, num_steps):
-            n = min(num_steps, row_len - 1 - i)
-            X, Y = rows[:, i:i + n], rows[:, i + 1:i + 1 + n]  # (batch_size, n)
-            output, state = model(X, state)  # output: (n * batch_size, vocab_size)
-            loss_sum += loss(output, Y.T.reshape((-1,))).sum()
-    return perplexity_from_loss(loss_sum.asscalar() / ((row_len - 1) * batch_size))
-
-
-def _global_norm(grads):
-    """sqrt of the sum of squares of all ``grads``, as a (1,) NDArray, without a host round trip."""
-    # multi_sum_sq: one kernel for every array (a (g ** 2).sum() per array is ~30x slower on CPU).
-    sums = [nd.multi_sum_sq(*chunk, num_arrays=len(chunk)).sum() for chunk in _chunks(grads)]
-    return nd.sqrt(nd.add_n(*sums) if len(sums) > 1 else sums[0])  # (1,)
-
-
-_MULTI_LIMIT = 50  # MXNet's multi-tensor kernels take at most 60 arrays per call
-
-
-def _chunks(arrays):
-    return [arrays[i:i + _MULTI_LIMIT] for i in range(0, len(arrays), _MULTI_LIMIT)]
-
-
-def grad_clipping(params, theta, ctx=None):
-    """Rescale the gradients of ``params`` in place so their global L2 norm is at most ``theta``.
-
-    ``params`` are NDArrays with gradients attached (``[p.data() for p in ...]``).
-    Returns the norm before clipping as a (1,) NDArray; nothing is copied to the
-    host, so training never waits here. ``ctx`` is accepted for call compatibility.
-    """
-    norm = _global_norm([p.grad for p in params])  # (1,)
-    # theta / max(norm, theta) is exactly 1 when norm <= theta: gradients unchanged.
-    scale = theta / nd.maximum(norm, theta)
-    for p in params:
-        nd.broadcast_mul(p.grad, scale, out=p.grad)
-    return norm
-
-
-def clipped_sgd_step(params, lr, theta):
-    """One SGD step with the global gradient norm clipped to ``theta``: w -= lr * min(1, theta/norm) * g.
-
-    The same update as ``grad_clipping`` followed by plain SGD, done in a handful of
-    device ops: the clipping factor is folded into the learning rate of a single
-    multi-tensor SGD update, so the gradients are read once and never rescaled in
-    place. ``params`` are NDArrays with gradients attached. Returns the norm before
-    clipping as a (1,) NDArray, without a host round trip.
-    """
-    norm = _global_norm([p.grad for p in params])  # (1,)
-    # theta / max(norm, theta) is exactly 1 when norm <= theta, so the step is then plain SGD.
-    lr_scaled = (theta / nd.maximum(norm, theta)) * lr  # (1,)
-    for chunk in _chunks(params):
-        lrs = nd.broadcast_to(lr_scaled, shape=(len(chunk),))  # one learning rate per array
-        wds = nd.zeros((len(chunk),), ctx=norm.context)  # no weight decay
-        weights_and_grads = [a for p in chunk for a in (p, p.grad)]
-        nd.preloaded_multi_sgd_update(*weights_and_grads, lrs, wds, num_weights=len(chunk),
-                                      out=chunk)
-    return norm
 
 
 def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
