@@ -84,6 +84,17 @@ class LivePlot:
         plt.close(self.fig)
 
 
+def _finish_axes(ax, x, logy):
+    """Labels, scale, grid and legend shared by ``plot_runs`` and ``plot_seeds``."""
+    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
+    ax.set_ylabel("perplexity")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
 def plot_runs(histories, ax=None, logy=True, x="epoch"):
     """Perplexity of several runs on one axis: training dashed, validation solid, one colour per run.
 
@@ -104,13 +115,7 @@ def plot_runs(histories, ax=None, logy=True, x="epoch"):
         if history.val_perplexity:
             ax.plot(xs, history.val_perplexity, linestyle="-", color=color,
                     label=f"{label} (validation)")
-    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
-    ax.set_ylabel("perplexity")
-    if logy:
-        ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish_axes(ax, x, logy)
 
 
 def markdown_table(header, rows, align=None):
@@ -204,13 +209,7 @@ def plot_seeds(runs, ax=None, logy=True, x="epoch"):
                             linewidth=0, label=f"{label} (validation, range of {n})")
             ax.plot(xs, [_mean(v) for v in valid], linestyle="-", color=color,
                     label=f"{label} (validation, mean of {n})")
-    ax.set_xlabel("epoch" if x == "epoch" else "training tokens seen")
-    ax.set_ylabel("perplexity")
-    if logy:
-        ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish_axes(ax, x, logy)
 
 
 def mean_and_range(values, digits=2):

@@ -164,20 +164,27 @@ def test_an_empty_directory_becomes_a_checkpoint(tmp_path, trained):
     assert checkpoint.load(tmp_path / "empty", mx.cpu())[2] == history
 
 
+def _mount_tmpfs(path, options, why_skip):
+    """Mount a tmpfs with ``options`` on ``path`` (root only), or skip the test saying ``why_skip``."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                      capture_output=True).returncode != 0:
+        pytest.skip(why_skip)
+    return path
+
+
 @pytest.fixture
 def read_only_dir(tmp_path):
     """A directory nobody can write to: chmod for a normal user, a read-only tmpfs for root."""
     path = tmp_path / "ro"
-    path.mkdir()
     if os.geteuid() != 0:
+        path.mkdir()
         path.chmod(0o555)
         yield path
         path.chmod(0o755)
         return
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("running as root where tmpfs cannot be mounted: no directory is read-only here")
-    yield path
+    yield _mount_tmpfs(path, "ro,size=64k",
+                       "running as root where tmpfs cannot be mounted: no directory is read-only here")
     subprocess.run(["umount", str(path)], check=True)
 
 
@@ -189,11 +196,8 @@ def test_an_unwritable_location_is_refused_before_any_work(read_only_dir):
 @pytest.fixture
 def small_disk(tmp_path):
     """A 512 KiB file system (tmpfs), so that a save can really run out of space."""
-    path = tmp_path / "disk"
-    path.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(path)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root); the simulated full disk test still runs")
+    path = _mount_tmpfs(tmp_path / "disk", "size=512k",
+                        "cannot mount a small tmpfs here (needs root); the simulated full disk test still runs")
     yield path
     subprocess.run(["umount", str(path)], check=True)
 
