@@ -7,13 +7,14 @@ the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
 also find ``sgd``, ``to_onehot``, ``predict_rnn``, ``grad_clipping``, the two minibatch
 samplers and ``train_and_predict_rnn`` called with their functions (``chapter2019``).
 
-Import d2lrnn before mxnet. Importing it does three things, all before MXNet loads:
-it checks the environment variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``,
-``D2LRNN_QUICK``, ``D2LRNN_DATA_DIR``) and raises ``EnvironmentVariableError`` for an
-unusable one; it defines ``numpy.bool = bool`` where NumPy lacks it (MXNet 1.9.1 fails to
-import on NumPy >= 1.24 without it; see ``_compat``); and it sets ``OMP_NUM_THREADS`` to
-the CPUs the process may use when it is unset, because MXNet reads it only once, when it
-is imported. A value you set yourself is never changed.
+Importing d2lrnn does three things, all before MXNet loads: it checks the environment
+variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``, ``D2LRNN_QUICK``,
+``D2LRNN_DATA_DIR``) and raises ``EnvironmentVariableError`` for an unusable one; it puts
+back the NumPy names MXNet 1.9.1 still uses where this NumPy removed them (see
+``_compat``); and it sets ``OMP_NUM_THREADS`` to the CPUs the process may use when it is
+unset, because MXNet reads it only once, when it is imported. A value you set yourself is
+never changed. The installed start-up hook (``_d2lrnn_hook``) imports d2lrnn whenever
+``mxnet`` is imported first, so the order of imports does not matter.
 
 MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 ``from d2lrnn import train``, ``d2lrnn.models``): the names below are looked up in their
@@ -23,13 +24,13 @@ modules on first access (PEP 562), so the MXNet-free modules (``cells``, ``setti
 import importlib
 
 from . import _environment
-from ._compat import check_distutils, restore_numpy_bool
+from ._compat import check_distutils, restore_numpy_names
 from ._environment import QUICK_ENV, EnvironmentVariableError
 from ._threads import set_default_omp_threads
 
 _environment.quiet_ctrl_c_while_loading()
 _environment.check_environment_on_import()
-restore_numpy_bool()
+restore_numpy_names()
 check_distutils()
 set_default_omp_threads()
 
