@@ -131,7 +131,7 @@ def set_default_omp_threads():
         return os.environ[ENV_VAR]
     if mxnet_loaded():
         warnings.warn(
-            "mxnet was imported before d2lrnn (an import that failed counts too), so "
+            "mxnet was imported before d2lrnn (an import that failed counts too) without d2lrnn's start-up hook (python -S, or d2lrnn not installed), so "
             "OMP_NUM_THREADS could not be set for it and MXNet may use only half the CPUs. "
             "Restart Python (in Jupyter: the kernel) and import d2lrnn first, or set "
             "OMP_NUM_THREADS before starting Python.",

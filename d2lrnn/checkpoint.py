@@ -25,6 +25,8 @@ from pathlib import Path
 
 from mxnet.base import MXNetError
 
+from ._mxnet_errors import mxnet_reason
+
 from .checkpoint_files import (FILES, CheckpointError, build_model, model_config, read_config,
                                read_history, read_manifest, read_vocab, sha256)
 from .history import History
@@ -39,11 +41,17 @@ SAVE = re.compile(r"save-(\d+)")
 LEFTOVER = re.compile(r"\.partial-save-\d+|\.partial-probe-.*|\.manifest\.json\.tmp")
 
 
-def _one_line(e):
-    """An OS or MXNet error as one short line."""
+def _one_line(e, directory=None):
+    """An OS or MXNet error as one short line; a write MXNet left incomplete says the free space."""
     if isinstance(e, OSError) and e.strerror:
         return e.strerror
-    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+    reason = mxnet_reason(e, limit=200)
+    if directory is not None and "Write incomplete" in reason:
+        try:
+            reason += f" ({shutil.disk_usage(directory).free // 1024} KiB free on that disk)"
+        except OSError:
+            pass
+    return reason
 
 
 def _owned(directory):
@@ -183,7 +191,7 @@ def save(directory, model, vocab, history=None, extra=None):
             shutil.rmtree(leftover, ignore_errors=True)
         if not isinstance(e, (OSError, MXNetError)):
             raise
-        raise CheckpointError(f"could not save a checkpoint to {directory}: {_one_line(e)}; "
+        raise CheckpointError(f"could not save a checkpoint to {directory}: {_one_line(e, directory)}; "
                               f"{describe(directory) or 'the previous checkpoint (if any)'} is unchanged") from e
     _clean_leftovers(directory, name)
     return directory

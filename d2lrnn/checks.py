@@ -11,6 +11,7 @@ import traceback
 import numpy as np
 from mxnet import init, nd
 
+from ._mxnet_errors import mxnet_reason
 from .cells import CELLS as CELL_FACTS
 from .models import LAYER_CLASSES
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
@@ -89,8 +90,7 @@ def _call(fn, name, *args, hint=""):
 
 
 def _describe_error(err, fn, name, hint):
-    message = str(err).strip().splitlines()[-1] if str(err).strip() else ""
-    message = message.replace("MXNetError: ", "")
+    message = mxnet_reason(err) if str(err).strip() else ""
     code = getattr(fn, "__code__", None)
     frames = [f for f in traceback.extract_tb(err.__traceback__)
               if code is not None and f.filename == code.co_filename]

@@ -14,6 +14,8 @@ import mxnet as mx
 import numpy as np
 from mxnet import nd
 
+from ._mxnet_errors import mxnet_reason
+
 # Compute capabilities with machine code in the mxnet-cu112 ... mxnet-cu117 1.9.1 wheels, which
 # carry no PTX (MXNET_CUDA_ARCH in MXNet's config/distribution/linux_cu11*.cmake). Code built for
 # X.y runs on X.z with z >= y (CUDA's binary compatibility), so 7.5 (T4) uses the 7.0 code.
@@ -84,13 +86,6 @@ class GpuProblem:
     usual: bool = False
 
 
-def _last_line(error):
-    """The informative last line of an MXNet error, without its 'MXNetError: ' prefix."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    text = lines[-1] if lines else type(error).__name__
-    return text.removeprefix("MXNetError: ")[:300]
-
-
 def explain(error, i, described=None):
     """A ``GpuProblem`` for an error raised while GPU ``i`` ran the test kernels (or was counted)."""
     text = str(error)
@@ -101,13 +96,13 @@ def explain(error, i, described=None):
                           f"for compute capability {_capabilities_text()} (and later minor versions of "
                           "those) only: architecture not covered")
     if "driver version is insufficient" in text:
-        return GpuProblem(f"the NVIDIA driver is too old for MXNet's CUDA 11 runtime ({_last_line(error)}); "
+        return GpuProblem(f"the NVIDIA driver is too old for MXNet's CUDA 11 runtime ({mxnet_reason(error)}); "
                           "update the driver")
     if any(key in text for key in ("libcudnn", "CUDNN", "libcublas", "libcudart", "libnvrtc",
                                    "cannot open shared object", "Could not load library")):
         return GpuProblem(f"a CUDA 11 or cuDNN 8 library is missing or of the wrong version "
-                          f"({_last_line(error)}); see docs/setup.md, GPU")
-    return GpuProblem(f"{where} failed MXNet's test kernels: {_last_line(error)}")
+                          f"({mxnet_reason(error)}); see docs/setup.md, GPU")
+    return GpuProblem(f"{where} failed MXNet's test kernels: {mxnet_reason(error)}")
 
 
 def gpu_problem(i=0, probe=None):
@@ -159,6 +154,26 @@ def num_gpus():
         return _probe.num_gpus() if _probe.cuda_build() else 0
     except mx.base.MXNetError:
         return 0
+
+
+def check_ctx(ctx, probe=None):
+    """Raise ``TypeError``/``ValueError`` unless ``ctx`` is an MXNet context this machine has.
+
+    MXNet itself accepts ``ctx='cpu'`` or ``mx.gpu(0)`` without a GPU and fails later with
+    its C++ traceback; this says what to pass instead.
+    """
+    if not isinstance(ctx, mx.Context):
+        raise TypeError(f"ctx must be an MXNet context such as mx.cpu() or d2l.try_gpu(), got {ctx!r}")
+    if ctx.device_type == "gpu":
+        probe = probe or MXNetProbe()
+        try:
+            count = probe.num_gpus()
+        except mx.base.MXNetError:
+            count = 0
+        if ctx.device_id >= count:
+            have = f"{count} GPU{'s' if count != 1 else ''}" if count else "no GPU"
+            raise ValueError(f"ctx={ctx} but MXNet sees {have} here; use d2l.try_gpu(), which "
+                             "falls back to the CPU and says why")
 
 
 def try_gpu(i=0):

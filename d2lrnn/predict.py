@@ -5,6 +5,7 @@ import numpy as np
 from mxnet import nd
 
 from ._args import check_model, check_seed, check_vocab, is_integer, is_number
+from .device import check_ctx
 
 
 def check_prefix(prefix, vocab):
@@ -60,6 +61,7 @@ def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx, temperature=0.0, top
     """
     check_model(model)
     check_vocab(vocab)
+    check_ctx(ctx)
     check_prefix(prefix, vocab)
     _check_sampling(num_chars, temperature, top_k, len(vocab))
     check_seed(seed)

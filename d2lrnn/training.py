@@ -15,6 +15,7 @@ from mxnet.gluon import loss as gloss
 from ._args import check_model, check_positive, check_seed, check_vocab, corpus_array
 from ._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
+from .device import check_ctx
 from .divergence import is_diverged, perplexity_from_loss
 from . import checkpoint
 from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
@@ -175,6 +176,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
+    check_ctx(ctx)
     _check_extras(vocab, batch_size, valid_indices, save_every)
     _prepare_model(model, vocab, ctx, hybridize)  # now the starting weights can be kept
     # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.

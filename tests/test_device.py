@@ -148,3 +148,15 @@ def test_readme_states_the_same_compute_capabilities():
     readme = (Path(__file__).resolve().parent.parent / "docs" / "setup.md").read_text()
     listed = ";".join(f"{m}.{n}" for m, n in device.WHEEL_COMPUTE_CAPABILITIES)
     assert f'`MXNET_CUDA_ARCH "{listed}"`' in readme
+
+
+@pytest.mark.parametrize("gpus, ctx, message", [
+    (0, mx.gpu(0), r"ctx=gpu\(0\) but MXNet sees no GPU here"),
+    (1, mx.gpu(1), r"ctx=gpu\(1\) but MXNet sees 1 GPU here"),
+    (2, mx.gpu(5), r"ctx=gpu\(5\) but MXNet sees 2 GPUs here"),
+])
+def test_check_ctx_names_the_gpus_there_are(gpus, ctx, message):
+    with pytest.raises(ValueError, match=message + r"; use d2l.try_gpu\(\)"):
+        device.check_ctx(ctx, probe=FakeProbe(gpus=gpus))
+    device.check_ctx(mx.gpu(gpus - 1), probe=FakeProbe(gpus=gpus)) if gpus else None
+    device.check_ctx(mx.cpu(), probe=FakeProbe(gpus=gpus))

@@ -9,13 +9,15 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 REPO = Path(__file__).resolve().parent.parent
-PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+PYPROJECT_TOML = tomllib.loads((REPO / "pyproject.toml").read_text())
+PYPROJECT = PYPROJECT_TOML["project"]
 
 # Dependencies that d2lrnn's code does not import, and why each is there.
 NOT_IMPORTED = {
     "jupyterlab": "the interface the README starts",
     "ipykernel": "runs the notebooks; brings IPython, which plotting and progress import inside a kernel",
     "setuptools": "provides distutils, which MXNet 1.9.1 imports and Python 3.12 no longer ships",
+    # numpy is imported (d2lrnn/_compat.py), so it is not in this list.
 }
 IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline"}
 
@@ -43,20 +45,31 @@ def test_every_dependency_is_pinned_exactly():
                for r in _requirements() + _requirements("test"))
 
 
-def test_supported_pythons_are_3_11_and_3_12():
+def test_supported_pythons_are_3_11_to_3_13():
     supported = SpecifierSet(PYPROJECT["requires-python"])
-    assert [v for v in ("3.10", "3.11", "3.12", "3.13") if v in supported] == ["3.11", "3.12"]
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if v in supported] == ["3.11", "3.12", "3.13"]
+
+
+def test_uv_overrides_repeat_the_numpy_pins_for_every_python():
+    # The override lifts MXNet's numpy<2; it must give each Python the NumPy our pins give it.
+    pins = sorted(str(r) for r in _requirements() if r.name == "numpy")
+    overrides = sorted(str(Requirement(line)) for line in PYPROJECT_TOML["tool"]["uv"]["override-dependencies"])
+    assert overrides == pins
+    for python, numpy_major in (("3.11", "1"), ("3.12", "1"), ("3.13", "2")):
+        chosen = [r for r in _requirements() if r.name == "numpy"
+                  and r.marker.evaluate({"python_version": python})]
+        assert len(chosen) == 1 and str(chosen[0].specifier).startswith(f"=={numpy_major}.")
 
 
 def _third_party_imports():
     names = set()
-    for path in (REPO / "d2lrnn").glob("*.py"):
+    for path in [*(REPO / "d2lrnn").rglob("*.py"), REPO / "_d2lrnn_hook.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n != "d2lrnn"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("d2lrnn", "_d2lrnn_hook")}
 
 
 def test_dependencies_are_what_the_code_imports_plus_the_front_end():
@@ -70,13 +83,13 @@ def _readme_commands():
     return re.findall(r"```(?:bash|sh)\n(.*?)```", readme, flags=re.S)
 
 
-def test_ci_runs_the_readme_test_command_on_both_pythons():
+def test_ci_runs_the_readme_test_command_on_every_python():
     blocks = _readme_commands()
     test_command = next(b.strip() for b in blocks if "pytest" in b)
     # .ci/run runs it once per Python: python3 and .venv stand for that interpreter and its folder.
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command.replace("python3", '"$python"').replace(".venv", '"$venv"') in ci
-    assert re.search(r"^for version in 3\.11 3\.12; do$", ci, flags=re.M)
+    assert re.search(r"^for version in 3\.11 3\.12 3\.13; do$", ci, flags=re.M)
 
 
 def test_omp_default_respects_the_user(monkeypatch):

@@ -69,3 +69,17 @@ def test_unknown_token_is_never_predicted():
     logits = [5.0, 1.0, 0.5]  # '<unk>' (index 0) has the largest logit
     assert choose_next(logits, 0.0, exclude=0) == 1
     assert 0 not in {choose_next(logits, 3.0, rng=rng, exclude=0) for _ in range(300)}
+
+
+@pytest.mark.parametrize("ctx, error, message", [
+    ("cpu", TypeError, r"ctx must be an MXNet context such as mx.cpu\(\) or d2l.try_gpu\(\), got 'cpu'"),
+    (mx.gpu(0), ValueError, r"ctx=gpu\(0\) but MXNet sees no GPU here; use d2l.try_gpu\(\)"),
+])
+def test_a_context_mxnet_would_reject_is_one_line_first(trained, ctx, error, message):
+    model, vocab = trained
+    if ctx != "cpu" and mx.context.num_gpus():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(error, match=message):
+        d2lrnn.predict_rnn_gluon("the ", 5, model, vocab, ctx)
+    with pytest.raises(error, match=message):
+        d2lrnn.train(model, [0, 1] * 200, vocab, ctx, 1, 5, 1.0, 1.0, 2, [], verbose=False)
