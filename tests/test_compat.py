@@ -36,7 +36,9 @@ def mxnet_numpy_names():
     """
     used = {}
     for path in sorted(MXNET_DIR.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        with warnings.catch_warnings():  # MXNet's "\d" in plain strings warn on Python 3.12+
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(MXNET_DIR))
         aliases = _numpy_aliases(tree)
         for node in ast.walk(tree):

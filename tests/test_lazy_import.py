@@ -21,10 +21,10 @@ def _clean_env():
     return {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
 
 
-def test_import_sets_threads_and_numpy_bool_but_loads_no_mxnet():
+def test_import_sets_threads_and_numpy_names_but_loads_no_mxnet():
     out = _run("import os, sys, numpy, d2lrnn; import d2lrnn.cells, d2lrnn.settings, d2lrnn.sampling, "
                "d2lrnn.divergence; print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'], "
-               "numpy.bool is bool)")
+               "d2lrnn._compat.missing_names() == [] and hasattr(numpy, 'bool'))")
     assert out == ["False", str(d2lrnn._threads.available_cpus()), "True"]
 
 
