@@ -11,7 +11,7 @@ import traceback
 import numpy as np
 from mxnet import init, nd
 
-from .cells import CELLS as CELL_FACTS
+from .facts import CELLS as CELL_FACTS
 from .models import LAYER_CLASSES
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
 

@@ -4,8 +4,8 @@ import math
 from mxnet import nd
 from mxnet.gluon import nn, rnn
 
-from ._args import check_positive
-from .cells import CELLS, get_cell
+from .facts import check_positive
+from .facts import CELLS, get_cell
 
 # Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
 LAYER_CLASSES = {name: getattr(rnn, cell.layer) for name, cell in CELLS.items()}

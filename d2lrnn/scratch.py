@@ -11,8 +11,8 @@ from mxnet import init, nd
 from mxnet.gluon import nn
 from mxnet.gluon.parameter import DeferredInitializationError
 
-from ._args import check_positive
-from .cells import CELLS as CELL_FACTS
+from .facts import check_positive
+from .facts import CELLS as CELL_FACTS
 from .models import RNNModel, cell_name, check_state_arrays
 
 LAYER_PARAMS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")

@@ -37,7 +37,7 @@ def test_pytorch_peer_sees_the_minibatches_of_d2lrnn():
     corpus, _ = d2lrnn.load_data_time_machine()
     batch_size, num_steps = 32, 35
     # d2lrnn's trainer and the PyTorch child draw each epoch's minibatches from epoch_rng(seed, epoch).
-    from d2lrnn.sampling import consecutive_layout, epoch_rng
+    from d2lrnn.facts import consecutive_layout, epoch_rng
     for seed, epoch in [(0, 1), (0, 2), (7, 1), (123, 40)]:
         theirs = [(X.asnumpy().astype(int).tolist(), Y.asnumpy().astype(int).tolist())
                   for X, Y in d2lrnn.data_iter_consecutive(corpus, batch_size, num_steps,
@@ -172,7 +172,7 @@ def test_parent_imports_no_mxnet_and_gives_children_the_users_environment():
     proc = subprocess.run([sys.executable, "-c", code, str(SCRIPT)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["False", "False", str(d2lrnn._threads.available_cpus()), "None", "5"]
+    assert proc.stdout.split() == ["False", "False", str(d2lrnn.env._threads.available_cpus()), "None", "5"]
 
 
 def test_configuration_is_the_chapters_and_threads_are_described():

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import d2lrnn
-from d2lrnn import checkpoint
+from d2lrnn.runs import checkpoint
 
 TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
 # Slow enough per epoch that a signal arrives mid-run: about 0.3 s per epoch on 2 cores.
@@ -165,7 +165,7 @@ def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
 
 def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     import json
-    from d2lrnn.checkpoint_files import sha256
+    from d2lrnn.runs.checkpoint_files import sha256
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
     manifest = json.loads((ck / "manifest.json").read_text())

@@ -6,7 +6,7 @@ import sys
 import numpy
 import pytest
 
-from d2lrnn import _compat
+from d2lrnn.env import _compat
 
 
 def test_numpy_bool_is_the_builtin_after_import():

@@ -15,7 +15,7 @@ from mxnet.gluon import loss as gloss
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn.sampling import epoch_rng
+from d2lrnn.facts import epoch_rng
 from tiny import TEXT
 
 

@@ -11,7 +11,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
-from d2lrnn.sampling import epoch_rng
+from d2lrnn.facts import epoch_rng
 from d2lrnn.training import _report_epochs
 from tiny import run, tiny_model
 
@@ -275,7 +275,7 @@ def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data,
         started.update({name: p.data().asnumpy() for name, p in model.collect_params().items()})
         return d2lrnn.History()
 
-    monkeypatch.setattr(d2lrnn.training, "train", capture)
+    monkeypatch.setattr(d2lrnn.chapter2019, "train", capture)
     run(tiny_data, model=tiny_model(tiny_data[1], num_hiddens=64))
     biases = [v for name, v in started.items() if name.endswith("bias")]
     weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])

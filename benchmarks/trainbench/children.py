@@ -16,7 +16,7 @@ import time
 from importlib import util
 from pathlib import Path
 
-from d2lrnn._threads import ENV_VAR as OMP_ENV, environ_as_started
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
 
 from .config import CHAPTER, HELPER_VERSION, PREFIXES, RESULT_TAG
 
@@ -78,7 +78,7 @@ def _gpu_report(args):
     """For ``--device gpu``: why d2lrnn would not use GPU 0 (None when it can), and whether PyTorch sees CUDA."""
     if args.device != "gpu":
         return {}
-    from d2lrnn.device import gpu_problem
+    from d2lrnn.env.device import gpu_problem
     problem = gpu_problem(0)
     torch_cuda = None
     if util.find_spec("torch") is not None:

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from d2lrnn._threads import ENV_VAR as OMP_ENV, environ_as_started
-from d2lrnn.cells import CELLS as CELL_TABLE
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
+from d2lrnn.facts import CELLS as CELL_TABLE
 
 from .config import HELPER_VERSION, RESULT_TAG, SCRIPT, WORK
 

@@ -8,10 +8,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from ._args import is_integer, is_number
-from .data import Vocab
-from .history import History
-from .models import LAYER_CLASSES, RNNModel, cell_name, make_rnn_layer
+from ..facts import is_integer, is_number
+from ..data import Vocab
+from ..history import History
+from ..models import LAYER_CLASSES, RNNModel, cell_name, make_rnn_layer
 
 FILES = ("params.params", "vocab.json", "config.json", "history.json")
 
