@@ -61,8 +61,8 @@ def _report_epochs(num_epochs):
     return report, predict
 
 
-def _finish_init(model, vocab, ctx):
-    """Run ``model`` once so deferred shapes are known; check it predicts ``len(vocab)`` tokens."""
+def _check_output_width(model, vocab, ctx):
+    """Raise ``ValueError`` unless ``model``, run on one token, predicts ``len(vocab)`` tokens."""
     check_model(model)
     logits, _ = model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
     if logits.shape[-1] != len(vocab):
@@ -127,13 +127,13 @@ def _check_extras(vocab, batch_size, valid_indices, save_every):
 
 
 def _prepare_model(model, vocab, ctx, hybridize):
-    """Hybridize ``model`` (when asked and possible) and finish its deferred initialisation."""
+    """Hybridize ``model`` (when asked and possible) and check that it fits the vocabulary."""
     if ctx.device_type == "cpu":
         hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)
-    _finish_init(model, vocab, ctx)
+    _check_output_width(model, vocab, ctx)
 
 
 def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
