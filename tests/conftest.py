@@ -50,6 +50,18 @@ def _local(address):
         return False
 
 
+# Everything collected from these is slow (see pyproject.toml's markers): nbval's notebook
+# executions, the browser test, nbgrader's end-to-end grading. Slow tests elsewhere carry
+# @pytest.mark.slow themselves.
+SLOW_PATHS = (REPO / "notebooks", REPO / "tests" / "browser", REPO / "tests" / "test_grading.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.path == p or p in item.path.parents for p in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Refuse socket connections to anything but this machine, naming the offline data."""

@@ -40,6 +40,7 @@ def _refused(result, path_text):
     ("link to file", "is a file, not a directory"),
     ("under a file", "is a file, not a directory"),
 ])
+@pytest.mark.slow
 def test_checkpoint_dir_that_is_not_ours_is_refused_before_training(tmp_path, make, message):
     (tmp_path / "mydocs").mkdir()
     (tmp_path / "mydocs" / "thesis.tex").write_text("months of work")
@@ -53,6 +54,7 @@ def test_checkpoint_dir_that_is_not_ours_is_refused_before_training(tmp_path, ma
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_current_directory_is_refused_when_not_empty(tmp_path):
     (tmp_path / "analysis.py").write_text("print(1)")
     before = _snapshot(tmp_path)
@@ -61,6 +63,7 @@ def test_current_directory_is_refused_when_not_empty(tmp_path):
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_new_run_into_an_existing_checkpoint_says_it_replaces_it(tmp_path):
     ck = str(tmp_path / "ck")
     assert run_cli("train", "--num-epochs", "2", "--checkpoint-dir", ck, *TINY).returncode == 0
@@ -121,6 +124,7 @@ def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
     assert history.interrupted and history.stop_signal == "SIGTERM" and history.epoch == [1, 2]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_exits_130_and_resume_continues(tmp_path):
     ck = tmp_path / "ck"
     done = run_signalled(signal.SIGINT, "training.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
@@ -146,6 +150,7 @@ def test_the_first_signal_asks_to_stop_and_the_second_aborts(signum, aborts_with
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["import mxnet", "predict.choose_next:100"],
                          ids=["while MXNet loads", "while generating"])
 def test_ctrl_c_during_start_up_or_generate_exits_130_in_one_line(tmp_path, moment):
@@ -158,6 +163,7 @@ def test_ctrl_c_during_start_up_or_generate_exits_130_in_one_line(tmp_path, mome
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
@@ -169,6 +175,7 @@ def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
     assert sorted(p.name for p in ck.iterdir()) == ["manifest.json", "save-2"]
 
 
+@pytest.mark.slow
 def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     import json
     from d2lrnn.runs.checkpoint_files import sha256
@@ -186,12 +193,14 @@ def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     assert "config.json has the training setting batch_size = '32'" in result.stderr
 
 
+@pytest.mark.slow
 def test_generate_names_a_bad_seed():
     result = run_cli("generate", "--checkpoint", "x", "--prefix", "a", "--seed", "-1")
     assert result.returncode == 2
     assert "argument --seed: must be an integer >= 0, got -1" in result.stderr
 
 
+@pytest.mark.slow
 def test_epoch_lines_start_on_their_own_line_under_a_progress_bar(tmp_path):
     """In a terminal the bar (stderr) and the epoch lines (stdout) share the screen."""
     controller, terminal = pty.openpty()

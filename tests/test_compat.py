@@ -14,6 +14,7 @@ def test_numpy_bool_is_the_builtin_after_import():
     assert _compat.restore_numpy_bool() is False  # already done, nothing to do again
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(tuple(map(int, numpy.__version__.split(".")[:2])) < (1, 24),
                     reason="NumPy before 1.24 still has np.bool")
 def test_mxnet_first_fails_and_d2lrnn_after_it_says_to_restart():

@@ -6,6 +6,7 @@ import filecmp
 import re
 
 import nbformat
+import pytest
 
 from tiny import REPO, load_course_tools
 
@@ -17,6 +18,7 @@ def test_every_exercise_notebook_has_a_source_and_every_source_a_student_version
     assert committed == tools.assignments()
 
 
+@pytest.mark.slow
 def test_the_committed_student_notebooks_are_the_generated_ones(tmp_path):
     written = tools.generate(tmp_path)
     assert [p.stem for p in written] == tools.assignments()

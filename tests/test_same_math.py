@@ -46,6 +46,7 @@ def plain_loop(model, corpus_indices, num_epochs, num_steps, lr, theta, batch_si
 
 
 # Rounding differences grow fastest in the ungated tanh RNN, hence its wider tolerance at epoch 40.
+@pytest.mark.slow
 @pytest.mark.parametrize("cell, final_rel", [
     (rnn.LSTM, 0.02), (rnn.GRU, 0.02),
     (lambda h, num_layers: rnn.RNN(h, num_layers=num_layers, activation="tanh"), 0.1)],

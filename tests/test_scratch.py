@@ -117,6 +117,7 @@ def test_every_layer_changes_after_one_training_step(cell):
         assert not np.array_equal(before[k].asnumpy(), p.data().asnumpy()), k
 
 
+@pytest.mark.slow
 def test_train_and_predict_rnn_trains_a_scratch_model(capsys):
     vocab = Vocab(TEXT)
     corpus_indices = vocab[list(TEXT)]

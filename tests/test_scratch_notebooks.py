@@ -88,6 +88,7 @@ def run(path):
     return reports
 
 
+@pytest.mark.slow
 def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks():
     for grade_id, (text, errors) in run(EXERCISE).items():
         lines = text.splitlines()
@@ -98,6 +99,7 @@ def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks():
                 f"not implemented yet: `{name}` still raises NotImplementedError" in line, (grade_id, line)
 
 
+@pytest.mark.slow
 def test_the_source_with_its_solutions_passes_every_check():
     for grade_id, (text, errors) in run(SOURCE).items():
         lines = text.splitlines()

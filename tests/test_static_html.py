@@ -3,11 +3,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tiny import REPO, load_tool
 
 _repo = load_tool("_repo")
 
 
+@pytest.mark.slow
 def test_builds_every_page_without_a_warning(tmp_path):
     out = tmp_path / "html"
     done = subprocess.run([sys.executable, str(REPO / "tools" / "static_html.py"), "--out", str(out)],
@@ -27,6 +30,7 @@ def test_builds_every_page_without_a_warning(tmp_path):
         assert ".ipynb)" not in text and 'href="deep-rnn.ipynb' not in text
 
 
+@pytest.mark.slow
 def test_stored_outputs_and_pictures_are_in_the_page(tmp_path):
     load_tool("static_html").build(tmp_path, source=_repo.NOTEBOOKS)
     page = (tmp_path / "deep-rnn.html").read_text()

@@ -57,7 +57,7 @@ def build_peers(args, prep, torch_ok, helper_ok, threads):
         if torch_ok:
             peers.append(Peer(f"torch/{cell}", f"PyTorch {version('torch')} nn.{CELL_TABLE[cell].layer}",
                               "torch", cell, env={OMP_ENV: str(threads)}))
-    peers.append(Peer("matmul", f"mx.nd.dot {args.matmul_n}² float32", "matmul"))
+    peers.append(Peer("matmul", f"matmul {args.matmul_n}² float32 (mx.nd.dot, FullyConnected)", "matmul"))
     return peers
 
 
