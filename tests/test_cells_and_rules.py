@@ -64,7 +64,13 @@ def test_divergence_rule_is_the_trainers():
 def test_command_line_defaults_are_the_chapters_settings():
     args = cli.build_parser().parse_args(["train"])
     assert args.num_epochs == facts.NUM_EPOCHS == 500
-    assert {**facts.MODEL, **facts.TRAINING}.items() <= {**cli.MODEL_DEFAULTS, **cli.TRAIN_DEFAULTS}.items()
+    # What a run without flags trains with: the chapter's settings, unseeded, its own book, no validation.
+    assert cli._settings(args, {}) == {**facts.MODEL, **facts.TRAINING, "seed": None, "books": None,
+                                       "valid_fraction": None}
+    # A flag wins over a resumed checkpoint's value, which wins over the chapter's.
+    args = cli.build_parser().parse_args(["train", "--lr", "2"])
+    s = cli._settings(args, {"lr": 3.0, "num_steps": 9})
+    assert (s["lr"], s["num_steps"], s["batch_size"]) == (2.0, 9, facts.TRAINING["batch_size"])
 
 
 def test_help_shows_the_settings_defaults(monkeypatch):

@@ -1,6 +1,7 @@
 """The student notebooks in notebooks/exercises/ are exactly what nbgrader generates from course/source/.
 
-The e2e grading tests are in test_grading.py; this file only regenerates and compares.
+The e2e grading tests are in test_grading.py; this file compares the generated notebooks
+(made once per session by the ``generated_course`` fixture) with the committed ones.
 """
 import filecmp
 import re
@@ -19,8 +20,8 @@ def test_every_exercise_notebook_has_a_source_and_every_source_a_student_version
 
 
 @pytest.mark.slow
-def test_the_committed_student_notebooks_are_the_generated_ones(tmp_path):
-    written = tools.generate(tmp_path)
+def test_the_committed_student_notebooks_are_the_generated_ones(generated_course):
+    written = generated_course.written  # tools.generate, run once per session (conftest.py)
     assert [p.stem for p in written] == tools.assignments()
     for path in written:
         committed = REPO / "notebooks" / "exercises" / path.name
