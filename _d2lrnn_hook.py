@@ -8,7 +8,7 @@ start-up (neither NumPy nor MXNet), so an interpreter that never uses them pays 
 The finder acts on two imports, before the module loads, and then steps aside:
 
 - ``mxnet``: imports ``d2lrnn`` first, whose set-up restores the NumPy names MXNet 1.9.1
-  still uses (``d2lrnn._compat``), checks the environment variables MXNet reads and chooses
+  still uses (``d2lrnn.env._compat``), checks the environment variables MXNet reads and chooses
   its thread count. So ``import mxnet`` as a notebook's first line works as if ``import
   d2lrnn`` had come before it.
 - ``IPython.display``: adds ``set_matplotlib_formats``, which IPython 9 removed and the 2019

@@ -33,14 +33,14 @@ HERE = Path(__file__).resolve().parent
 # This checkout's d2lrnn (for its settings here, and as what the children measure), then trainbench.
 sys.path[:0] = [p for p in (str(HERE.parent), str(HERE)) if p not in sys.path[:2]]
 
-from trainbench.children import (child_d2lrnn, child_helper, child_matmul,  # noqa: E402
+from trainbench.children import (MATMUL_LIBRARIES, child_d2lrnn, child_helper, child_matmul,  # noqa: E402
                                  child_prepare, run_as_child)
 from trainbench.config import (CELL_LR, CELLS, CHAPTER, CHAPTER_EPOCHS, FLOP_FORMULA,  # noqa: E402
                                MATMUL_N, RESULT_TAG, TORCH_PIN, WORK, describe_config, flops_per_token)
 from trainbench.machine import describe_machine, print_machine  # noqa: E402
 from trainbench.peers import (Peer, build_peers, child_options, ensure_helper, peer_env,  # noqa: E402
                               run_child)
-from trainbench.report import (evaluate_targets, kept_rate, print_ceiling, print_table,  # noqa: E402
+from trainbench.report import (evaluate_targets, kept_rate, matmul_ceiling, print_ceiling, print_table,  # noqa: E402
                                print_ttq, summarize)
 from trainbench.torch_child import child_torch  # noqa: E402
 
@@ -153,7 +153,8 @@ def run_rounds(peers, args, prep, threads):
                 print(f"  round {r + 1}: {peer.key:16s} FAILED after {took:.0f} s: {res['error']}", flush=True)
                 continue
             peer.runs.append(res)
-            what = (f"{statistics.median(res['gflops']):.1f} GFLOP/s" if peer.kind == "matmul"
+            what = (" / ".join(f"{statistics.median(g):.0f}" for g in res["gflops"].values()) + " GFLOP/s"
+                    if peer.kind == "matmul"
                     else f"{kept_rate(res, args.warmup):,.0f} tokens/s")
             print(f"  round {r + 1}: {peer.key:16s} {what:>18s}  ({took:.0f} s with start-up)", flush=True)
 
@@ -190,18 +191,18 @@ def final_notes(notes, machine, peers, helper_ok, torch_ok):
     return notes
 
 
-def print_results(args, peers, fpts, ttq_run, threads):
+def print_results(args, peers, fpts, ttq_run, threads, cpu):
     """The '## Results' section: one table per cell, the ceiling, time to quality; returns (summaries, ceiling, gflops)."""
     matmul = next(p for p in peers if p.kind == "matmul")
-    gflops = [g for run in matmul.runs for g in run["gflops"]]
-    ceiling = statistics.median(gflops) if gflops else None
+    gflops = {name: [g for run in matmul.runs for g in run["gflops"][name]] for name in MATMUL_LIBRARIES}
+    ceiling = matmul_ceiling(gflops)
     summaries = {p.key: summarize(p, args.warmup, fpts[p.cell]) for p in peers if p.cell and p.runs}
     print("\n## Results")
     for cell in args.cells:
         print_table(cell, [p for p in peers if p.cell == cell], summaries, ceiling, fpts[cell],
-                    args.epochs, args.warmup)
+                    args.epochs, args.warmup, cpu)
     print()
-    print_ceiling(gflops, matmul, args, threads, fpts["lstm"])
+    print_ceiling(gflops, matmul, args, threads, fpts["lstm"], cpu)
     if ttq_run is not None:
         print_ttq(ttq_run, args.seed)
     return summaries, ceiling, gflops
@@ -223,12 +224,12 @@ def measure(args):
                                           f"  <-- NOT the chapter's {CHAPTER['num_hiddens']} hidden units"))
     run_rounds(peers, args, prep, threads)
     ttq_run = run_ttq(args, prep, threads)
-    summaries, ceiling, gflops = print_results(args, peers, fpts, ttq_run, threads)
+    summaries, ceiling, gflops = print_results(args, peers, fpts, ttq_run, threads, machine["cpu"])
     print("\nNotes:")
     for note in final_notes(notes, machine, peers, helper_ok, torch_ok):
         print(f"- {note}")
     print("\n## Targets (issue 5)\n")
-    target_lines = evaluate_targets(summaries, ceiling, ttq_run)
+    target_lines = evaluate_targets(summaries, ceiling, ttq_run, machine["cpu"])
     for status, text in target_lines:
         print(f"{status}  {text}")
     out = args.json or WORK / "results" / time.strftime("bench-%Y%m%d-%H%M%S.json")

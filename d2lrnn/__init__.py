@@ -11,22 +11,24 @@ Importing d2lrnn does three things, all before MXNet loads: it checks the enviro
 variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``, ``D2LRNN_QUICK``,
 ``D2LRNN_DATA_DIR``) and raises ``EnvironmentVariableError`` for an unusable one; it puts
 back the NumPy names MXNet 1.9.1 still uses where this NumPy removed them (see
-``_compat``); and it sets ``OMP_NUM_THREADS`` to the CPUs the process may use when it is
+``env/_compat``); and it sets ``OMP_NUM_THREADS`` to the CPUs the process may use when it is
 unset, because MXNet reads it only once, when it is imported. A value you set yourself is
 never changed. The installed start-up hook (``_d2lrnn_hook``) imports d2lrnn whenever
 ``mxnet`` is imported first, so the order of imports does not matter.
 
 MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 ``from d2lrnn import train``, ``d2lrnn.models``): the names below are looked up in their
-modules on first access (PEP 562), so the MXNet-free modules (``cells``, ``settings``,
-``sampling``, ``divergence``) can be imported without it, e.g. by the benchmark's parent.
+modules on first access (PEP 562), so the MXNet-free ``d2lrnn.facts`` (cells, settings,
+sampling, divergence, argument rules) can be imported without it, e.g. by the benchmark's
+parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-up),
+``runs/`` (command line, checkpoints) and ``facts``.
 """
 import importlib
 
-from . import _environment
-from ._compat import check_distutils, restore_numpy_names
-from ._environment import QUICK_ENV, EnvironmentVariableError
-from ._threads import set_default_omp_threads
+from .env import _environment
+from .env._compat import check_distutils, restore_numpy_names
+from .env._environment import QUICK_ENV, EnvironmentVariableError
+from .env._threads import set_default_omp_threads
 
 _environment.quiet_ctrl_c_while_loading()
 _environment.check_environment_on_import()
@@ -36,50 +38,53 @@ set_default_omp_threads()
 
 __version__ = "0.1.0"
 
-# Public name -> the module that defines it; imported on first access (see __getattr__).
-_HOMES = {
+# The one table of the lazy exports: module (under d2lrnn) -> the public names it defines.
+# Each module is also an attribute named by its last part (``d2lrnn.checkpoint``,
+# ``d2lrnn.device``); names and modules are imported on first access (see __getattr__).
+_EXPORTS = {
     "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
              "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
              "read_gutenberg", "split_corpus", "strip_gutenberg"),
-    "device": ("try_all_gpus", "try_gpu"),
     "download": ("TIME_MACHINE", "ChecksumError", "DownloadError", "Resource", "fetch",
                  "gutenberg_resource", "resolve_data_dir"),
-    "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "use_svg_display"),
-    "history": ("History",),
     "models": ("RNNModel", "make_rnn_layer", "num_parameters"),
-    "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",
-                 "plot_seeds", "results_table", "seeds_table"),
-    "predict": ("predict_rnn_gluon",),
     "scratch": ("RNNModelScratch", "from_gluon"),
+    "training": ("TrainingDivergedError", "train"),
     "evaluation": ("evaluate_perplexity", "perplexity"),
     "optim": ("grad_clipping",),
-    "training": ("TrainingDivergedError", "train", "train_and_predict_rnn",
-                 "train_and_predict_rnn_gluon", "train_and_predict_rnn_model"),
+    "history": ("History",),
+    "predict": ("predict_rnn_gluon",),
+    "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",
+                 "plot_seeds", "results_table", "seeds_table"),
+    "progress": (),
+    "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "train_and_predict_rnn",
+                    "train_and_predict_rnn_gluon", "train_and_predict_rnn_model", "use_svg_display"),
+    "checks": (),
+    "facts": (),
+    "env.device": ("try_all_gpus", "try_gpu"),
+    "runs.checkpoint": (),
+    "runs.checkpoint_files": (),
+    "runs.cli": (),
 }
-_LAZY = {name: module for module, names in _HOMES.items() for name in names}
-# Modules reachable as attributes (``d2lrnn.checkpoint.save``) without an import statement.
-_SUBMODULES = ("cells", "chapter2019", "checkpoint", "checkpoint_files", "checks", "cli", "data",
-               "device", "divergence", "download", "evaluation", "history", "models", "optim", "plotting", "predict",
-               "progress", "sampling", "scratch", "settings", "static_html", "training", "workspace")
+_NAMES = {name: module for module, names in _EXPORTS.items() for name in names}
+_LAZY = {**{module.rpartition(".")[2]: module for module in _EXPORTS}, **_NAMES}  # and the modules
 
-__all__ = sorted([*_LAZY, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode",
-                  "versions", "__version__"])
+__all__ = sorted([*_NAMES, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode", "versions",
+                  "__version__"])
 
 
 def __getattr__(name):
     """Import the module that defines ``name`` on first access (PEP 562), and keep the value."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    value = getattr(module, name) if name in _NAMES else module
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(__all__) | set(_LAZY))
 
 
 def quick_mode():

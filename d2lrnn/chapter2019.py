@@ -1,4 +1,7 @@
-"""The 2019 book's from-scratch API: ``sgd``, ``to_onehot``, ``predict_rnn`` and its trainer's function form.
+"""The 2019 book's function forms: its trainers, ``sgd``, ``to_onehot`` and ``predict_rnn``.
+
+Each trainer initialises the model, then hands it to ``training.train``, the one loop
+(which checks every training argument); the loop knows nothing of these wrappers.
 
 The book's from-scratch sections describe a model by three functions, ``rnn(inputs,
 state, params)``, ``get_params()`` and ``init_rnn_state(batch_size, num_hiddens, ctx)``.
@@ -7,11 +10,11 @@ so that prediction and training run through the package's one ``predict_rnn_gluo
 one ``training.train`` loop instead of copies of them.
 """
 import mxnet as mx
-from mxnet import nd
+from mxnet import gluon, init, nd
 
-from ._args import check_positive
+from .facts import check_model, check_positive, check_seed
 from .predict import predict_rnn_gluon
-from .training import check_training_args, sampling_from_is_random_iter, train
+from .training import train
 
 
 def sgd(params, lr, batch_size):
@@ -111,6 +114,58 @@ def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, voc
     return predict_rnn_gluon(prefix, num_chars, model, vocab, ctx)
 
 
+def _seed(seed):
+    """Seed MXNet's generator (``seed`` checked first) so that initialisation is repeatable; None leaves it."""
+    check_seed(seed)
+    if seed is not None:
+        mx.random.seed(seed)
+
+
+def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
+                                num_steps, lr, clipping_theta, batch_size, prefixes, *,
+                                sampling="consecutive", seed=None, **train_kwargs):
+    """The chapter's trainer: initialise ``model`` (weights N(0, 0.01^2), biases 0), train, print, return a ``History``.
+
+    The biases start at zero because Gluon's layers give them their own initialiser
+    (``zeros``), which takes precedence over the one passed to ``initialize``.
+
+    ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
+    ``seed`` makes initialisation and sampling repeatable; further keywords (such as
+    ``valid_indices``, ``progress``, ``checkpoint_dir``) go to ``train``.
+    """
+    check_model(model)
+    _seed(seed)
+    model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
+    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
+                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
+
+
+def sampling_from_is_random_iter(is_random_iter):
+    """'random' for True, 'consecutive' for False (the 2019 trainer's flag); ``ValueError`` otherwise."""
+    if not isinstance(is_random_iter, bool):
+        raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
+    return "random" if is_random_iter else "consecutive"
+
+
+def train_and_predict_rnn_model(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
+                                num_steps, lr, clipping_theta, batch_size, prefixes, *, seed=None,
+                                **train_kwargs):
+    """The chapter's trainer for from-scratch model objects: initialise, train with ``train``, print, return a ``History``.
+
+    ``model`` (e.g. ``RNNModelScratch``) takes the place of the 2019 book's ``rnn``,
+    ``get_params``, ``init_rnn_state`` and ``num_hiddens``. Its parameters are
+    re-initialised with their own initialisers (weights N(0, 0.01^2), biases 0, as the
+    book's ``get_params``). ``is_random_iter`` picks random instead of consecutive sampling;
+    further keywords go to ``train``.
+    """
+    sampling = sampling_from_is_random_iter(is_random_iter)
+    check_model(model)
+    _seed(seed)
+    model.initialize(ctx=ctx, force_reinit=True)
+    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
+                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
+
+
 def train_and_predict_rnn_functions(rnn, get_params, init_rnn_state, num_hiddens, corpus_indices,
                                     vocab, ctx, is_random_iter, num_epochs, num_steps, lr,
                                     clipping_theta, batch_size, prefixes, *, seed=None,
@@ -126,11 +181,28 @@ def train_and_predict_rnn_functions(rnn, get_params, init_rnn_state, num_hiddens
     if not callable(get_params):
         raise TypeError(f"get_params must be a function, got {type(get_params).__name__}")
     sampling = sampling_from_is_random_iter(is_random_iter)
-    check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling)
-    if seed is not None:
-        mx.random.seed(seed)
+    _seed(seed)
     model = FunctionModel(rnn, get_params(), init_rnn_state, num_hiddens, len(vocab), ctx)
     return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
                  batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
 
+
+def train_and_predict_rnn(model_or_rnn, *args, **kwargs):
+    """The 2019 book's trainer for from-scratch models, in either of its two call forms; returns a ``History``.
+
+    - With a model object (a Gluon ``Block`` such as ``RNNModelScratch``):
+      ``train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
+      num_steps, lr, clipping_theta, batch_size, prefixes)``, see ``train_and_predict_rnn_model``.
+    - With the book's functions, as its 2019 sections call it:
+      ``train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, corpus_indices,
+      vocab, ctx, is_random_iter, num_epochs, num_steps, lr, clipping_theta, batch_size,
+      prefixes)``, see ``train_and_predict_rnn_functions``, which wraps the functions into a
+      model and trains it with ``train`` as well.
+    """
+    if isinstance(model_or_rnn, gluon.Block):
+        return train_and_predict_rnn_model(model_or_rnn, *args, **kwargs)
+    if callable(model_or_rnn):
+        return train_and_predict_rnn_functions(model_or_rnn, *args, **kwargs)
+    raise TypeError("the first argument of train_and_predict_rnn must be a model (a Gluon Block "
+                    "such as RNNModelScratch) or the book's rnn function, got "
+                    f"{type(model_or_rnn).__name__}")

@@ -11,8 +11,8 @@ import traceback
 import numpy as np
 from mxnet import init, nd
 
-from ._mxnet_errors import mxnet_reason
-from .cells import CELLS as CELL_FACTS
+from .env._mxnet_errors import mxnet_reason
+from .facts import CELLS as CELL_FACTS
 from .models import LAYER_CLASSES
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
 

@@ -7,9 +7,9 @@ import re
 import numpy as np
 from mxnet import nd
 
-from ._args import check_positive
+from .facts import check_positive
 from .download import TIME_MACHINE, fetch, gutenberg_resource
-from .sampling import consecutive_layout
+from .facts import consecutive_layout
 
 UNK = "<unk>"
 

@@ -14,9 +14,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._args import is_integer
+from .env._environment import DATA_DIR_ENV
+from .facts import is_integer
 
-DATA_DIR_ENV = "D2LRNN_DATA_DIR"
 CHUNK_SIZE = 1 << 16
 
 

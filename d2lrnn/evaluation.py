@@ -2,8 +2,8 @@
 from mxnet import autograd, nd
 from mxnet.gluon import loss as gloss
 
-from ._args import check_positive
-from .divergence import perplexity_from_loss
+from .facts import check_positive
+from .facts import perplexity_from_loss
 
 
 def perplexity(logits, labels):

@@ -1,11 +1,12 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
 import math
+from dataclasses import dataclass
 
 from mxnet import nd
 from mxnet.gluon import nn, rnn
 
-from ._args import check_positive
-from .cells import CELLS, get_cell
+from .facts import check_positive
+from .facts import CELLS, get_cell
 
 # Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
 LAYER_CLASSES = {name: getattr(rnn, cell.layer) for name, cell in CELLS.items()}
@@ -36,6 +37,39 @@ def cell_name(rnn_layer):
     raise TypeError(f"expected a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got {type(rnn_layer).__name__}")
 
 
+@dataclass(frozen=True)
+class LayerConfig:
+    """What a fused Gluon layer was built with (read once, here, from Gluon's private attributes)."""
+
+    cell: str  # 'lstm', 'gru' or 'rnn'
+    mode: str  # the fused operator's mode: 'lstm', 'gru', 'rnn_tanh' or 'rnn_relu'
+    num_layers: int
+    num_hiddens: int
+    bidirectional: bool
+    dropout: float
+    num_gates: int  # weight blocks per layer
+    projection_size: object  # None unless set
+    lstm_state_clip: tuple  # (min, max, nan)
+    dtype: str
+    layout: str
+    use_sequence_length: bool
+
+    @property
+    def num_directions(self):
+        return 2 if self.bidirectional else 1
+
+
+def layer_config(rnn_layer):
+    """The ``LayerConfig`` of an ``rnn.RNN``, ``rnn.GRU`` or ``rnn.LSTM`` layer; ``TypeError`` for anything else."""
+    layer = rnn_layer
+    return LayerConfig(
+        cell=cell_name(layer), mode=layer._mode, num_layers=layer._num_layers,
+        num_hiddens=layer._hidden_size, bidirectional=layer._dir == 2, dropout=float(layer._dropout),
+        num_gates=layer._gates, projection_size=layer._projection_size,
+        lstm_state_clip=(layer._lstm_state_clip_min, layer._lstm_state_clip_max, layer._lstm_state_clip_nan),
+        dtype=layer._dtype, layout=layer._layout, use_sequence_length=layer._use_sequence_length)
+
+
 class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.
 
@@ -52,24 +86,26 @@ class RNNModel(nn.HybridBlock):
                 "rnn_layer must be a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got "
                 f"{type(rnn_layer).__name__}")
         check_positive("vocab_size", vocab_size)
-        if rnn_layer._layout != "TNC":
-            raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {rnn_layer._layout!r}")
-        if rnn_layer._projection_size is not None or rnn_layer._use_sequence_length:
+        config = layer_config(rnn_layer)
+        if config.layout != "TNC":
+            raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {config.layout!r}")
+        if config.projection_size is not None or config.use_sequence_length:
             raise ValueError("rnn_layer must not use projection_size or use_sequence_length: "
                              "RNNModel feeds it whole one-hot sequences with a plain state")
-        _set_input_size(rnn_layer, vocab_size)
-        self.rnn = rnn_layer
+        _set_input_size(rnn_layer, config, vocab_size)
+        self.rnn, self.config = rnn_layer, config
         self.vocab_size = vocab_size
-        self.dense = nn.Dense(vocab_size, flatten=False)
+        # Every shape is known now (no deferred initialisation): initialize() creates all weights.
+        self.dense = nn.Dense(vocab_size, flatten=False, in_units=config.num_hiddens * config.num_directions)
 
     def forward(self, inputs, state):
-        check_state(self.rnn, state, inputs.shape[0])
+        check_state(self.config, state, inputs.shape[0])
         return super().forward(inputs, state)
 
     def hybrid_forward(self, F, inputs, state):
         X = F.one_hot(F.transpose(inputs), self.vocab_size)  # (num_steps, batch_size, vocab_size)
         # What self.rnn(X, state) computes, with the weights packed faster (see fused_rnn).
-        Y, state = fused_rnn(F, self.rnn, X, state)  # Y: (num_steps, batch_size, num_hiddens)
+        Y, state = fused_rnn(F, self.rnn, self.config, X, state)  # Y: (num_steps, batch_size, num_hiddens)
         output = self.dense(Y)  # (num_steps, batch_size, vocab_size)
         return F.reshape(output, (-1, self.vocab_size)), state  # (num_steps * batch_size, vocab_size)
 
@@ -78,9 +114,9 @@ class RNNModel(nn.HybridBlock):
         return self.rnn.begin_state(*args, **kwargs)
 
 
-def _set_input_size(rnn_layer, vocab_size):
+def _set_input_size(rnn_layer, config, vocab_size):
     """Fix the first layer's input size to ``vocab_size`` (the one-hot width) now, not at the first call."""
-    for direction in "lr"[:rnn_layer._dir]:
+    for direction in "lr"[:config.num_directions]:
         weight = getattr(rnn_layer, f"{direction}0_i2h_weight")
         if weight.shape[1] == 0:
             weight.shape = (weight.shape[0], vocab_size)
@@ -90,7 +126,7 @@ def _set_input_size(rnn_layer, vocab_size):
                 f"vectors of length vocab_size={vocab_size}; leave input_size out (or set it to {vocab_size})")
 
 
-def fused_rnn(F, rnn_layer, X, state):
+def fused_rnn(F, rnn_layer, config, X, state):
     """What ``rnn_layer(X, state)`` computes, with its weights packed into one vector faster.
 
     Gluon's layer flattens each weight to 1-D before concatenating them for the fused RNN
@@ -99,25 +135,25 @@ def fused_rnn(F, rnn_layer, X, state):
     has a multiple of gates * num_hiddens entries, so here they are concatenated as rows
     of that length instead: the same vector, in the same order, in 0.9 ms instead of 6.
     """
-    layer = rnn_layer
-    row = layer._gates * layer._hidden_size
-    names = [f"{d}{i}_{g}_{t}" for t in ("weight", "bias") for i in range(layer._num_layers)
-             for d in "lr"[:layer._dir] for g in ("i2h", "h2h")]  # the operator's order
-    params = [getattr(layer, name) for name in names]
+    c = config  # layer_config(rnn_layer)
+    row = c.num_gates * c.num_hiddens
+    names = [f"{d}{i}_{g}_{t}" for t in ("weight", "bias") for i in range(c.num_layers)
+             for d in "lr"[:c.num_directions] for g in ("i2h", "h2h")]  # the operator's order
+    params = [getattr(rnn_layer, name) for name in names]
     arrays = [p.data(X.context) for p in params] if F is nd else [p.var() for p in params]
     flat = F.reshape(F.concat(*[F.reshape(a, (-1, row)) for a in arrays], dim=0), (-1,))
-    out = F.RNN(X, flat, *state, state_size=layer._hidden_size, num_layers=layer._num_layers,
-                bidirectional=layer._dir == 2, p=layer._dropout, state_outputs=True,
-                mode=layer._mode, lstm_state_clip_min=layer._lstm_state_clip_min,
-                lstm_state_clip_max=layer._lstm_state_clip_max,
-                lstm_state_clip_nan=layer._lstm_state_clip_nan)
+    clip_min, clip_max, clip_nan = c.lstm_state_clip
+    out = F.RNN(X, flat, *state, state_size=c.num_hiddens, num_layers=c.num_layers,
+                bidirectional=c.bidirectional, p=c.dropout, state_outputs=True, mode=c.mode,
+                lstm_state_clip_min=clip_min, lstm_state_clip_max=clip_max, lstm_state_clip_nan=clip_nan)
     return out[0], list(out[1:])  # (num_steps, batch_size, num_hiddens), state
 
 
-def check_state(rnn_layer, state, batch_size):
-    """Raise ``ValueError`` unless ``state`` has the structure and shapes ``rnn_layer`` expects."""
-    want_shape = (rnn_layer._num_layers * rnn_layer._dir, batch_size, rnn_layer._hidden_size)
-    check_state_arrays(state, type(rnn_layer).__name__, num_state_arrays(rnn_layer), want_shape)
+def check_state(config, state, batch_size):
+    """Raise ``ValueError`` unless ``state`` has the structure and shapes a layer of ``config`` expects."""
+    c = config
+    want_shape = (c.num_layers * c.num_directions, batch_size, c.num_hiddens)
+    check_state_arrays(state, CELLS[c.cell].layer, CELLS[c.cell].num_state_arrays, want_shape)
 
 
 def check_state_arrays(state, kind, want_len, want_shape):
@@ -140,10 +176,5 @@ def check_state_arrays(state, kind, want_len, want_shape):
 
 
 def num_parameters(model):
-    """Number of scalar parameters of an initialised ``model`` (run it once first if shapes are deferred)."""
-    params = list(model.collect_params().values())
-    unknown = [p.name for p in params if p.shape is None or 0 in p.shape]
-    if unknown:
-        raise ValueError(f"the shapes of {unknown} are not known yet; initialise the model "
-                         "and run it on one minibatch first")
-    return sum(math.prod(p.shape) for p in params)
+    """Number of scalar parameters of ``model`` (an ``RNNModel`` or ``RNNModelScratch``: every shape is known when built)."""
+    return sum(math.prod(p.shape) for p in model.collect_params().values())

@@ -4,8 +4,8 @@ import math
 import numpy as np
 from mxnet import nd
 
-from ._args import check_model, check_seed, check_vocab, is_integer, is_number
-from .device import check_ctx
+from .env.device import check_ctx
+from .facts import check_model, check_seed, check_vocab, is_integer, is_number
 
 
 def check_prefix(prefix, vocab):

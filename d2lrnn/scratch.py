@@ -9,11 +9,10 @@ gate blocks stacked in MXNet's order (LSTM: i, f, g, o; GRU: r, z, n).
 
 from mxnet import init, nd
 from mxnet.gluon import nn
-from mxnet.gluon.parameter import DeferredInitializationError
 
-from ._args import check_positive
-from .cells import CELLS as CELL_FACTS
-from .models import RNNModel, cell_name, check_state_arrays
+from .facts import check_positive
+from .facts import CELLS as CELL_FACTS
+from .models import RNNModel, check_state_arrays, layer_config
 
 LAYER_PARAMS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
 
@@ -127,43 +126,39 @@ class RNNModelScratch(nn.Block):
                 for _ in range(CELL_FACTS[self.cell].num_state_arrays)]
 
 
-def _gluon_cell(layer):
-    """'rnn', 'gru' or 'lstm' for a Gluon layer that the from-scratch cells compute exactly; else ValueError."""
+def _gluon_config(layer):
+    """The layer's ``LayerConfig`` when the from-scratch cells compute it exactly; ``ValueError`` otherwise."""
     try:
-        cell = cell_name(layer)
+        c = layer_config(layer)
     except TypeError:
         raise ValueError(f"the model's layer must be rnn.RNN, rnn.GRU or rnn.LSTM, got {type(layer).__name__}") from None
     unsupported = [
-        (layer._mode == "rnn_relu", "activation='relu' (the from-scratch RNN cell uses tanh: "
-                                    "build the layer with rnn.RNN(..., activation='tanh'))"),
-        (layer._dir != 1, "bidirectional=True"),
-        (layer._projection_size is not None, "projection_size"),
-        (layer._dropout != 0, f"dropout={layer._dropout}"),
-        (bool(layer._lstm_state_clip_min or layer._lstm_state_clip_max), "lstm_state_clip_min/max"),
+        (c.mode == "rnn_relu", "activation='relu' (the from-scratch RNN cell uses tanh: "
+                               "build the layer with rnn.RNN(..., activation='tanh'))"),
+        (c.bidirectional, "bidirectional=True"),
+        (c.projection_size is not None, "projection_size"),
+        (c.dropout != 0, f"dropout={c.dropout:g}"),
+        (bool(c.lstm_state_clip[0] or c.lstm_state_clip[1]), "lstm_state_clip_min/max"),
     ]
     for present, what in unsupported:
         if present:
             raise ValueError(f"from_gluon cannot copy a layer with {what}")
-    return cell
+    return c
 
 
 def from_gluon(model):
     """An ``RNNModelScratch`` with the weights of ``model``, a ``d2lrnn.RNNModel`` (tanh RNN, GRU or LSTM, any depth)."""
     if not isinstance(model, RNNModel):
         raise TypeError(f"model must be a d2lrnn.RNNModel, got {type(model).__name__}")
-    layer = model.rnn
-    cell = _gluon_cell(layer)
-    names = [f"l{l}_{name}" for l in range(layer._num_layers) for name in LAYER_PARAMS]
-    sources = [getattr(layer, name) for name in names] + [model.dense.weight, model.dense.bias]
+    c = _gluon_config(model.rnn)
+    names = [f"l{l}_{name}" for l in range(c.num_layers) for name in LAYER_PARAMS]
+    sources = [getattr(model.rnn, name) for name in names] + [model.dense.weight, model.dense.bias]
     try:
         values = [p.data() for p in sources]
-    except (DeferredInitializationError, RuntimeError) as err:
-        raise ValueError(
-            "the Gluon model's parameters are not initialised yet (Gluon waits for the first "
-            "forward pass to learn the input size): call model.initialize() and run the model "
-            "once, e.g. model(X, model.begin_state(batch_size=X.shape[0])), before from_gluon") from err
-    scratch = RNNModelScratch(model.vocab_size, layer._hidden_size, layer._num_layers, cell,
-                              ctx=values[0].context)
+    except RuntimeError as err:
+        raise ValueError("the Gluon model's parameters are not initialised yet: call "
+                         "model.initialize() before from_gluon") from err
+    scratch = RNNModelScratch(model.vocab_size, c.num_hiddens, c.num_layers, c.cell, ctx=values[0].context)
     for name, value in zip(names + ["dense_weight", "dense_bias"], values):
         getattr(scratch, name).set_data(value)
     return scratch

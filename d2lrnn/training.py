@@ -1,4 +1,4 @@
-"""One training loop for character language models, and the chapter's trainers built on it.
+"""One training loop for character language models (the chapter's trainers, in ``chapter2019``, call it).
 
 Any model with the ``RNNModel`` calling convention works: ``model(X, state)`` with X
 of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shape
@@ -8,22 +8,21 @@ its parameters in ``model.collect_params()``.
 import numbers
 import time
 
-import mxnet as mx
-from mxnet import autograd, gluon, init, nd
+from mxnet import autograd, gluon, nd
 from mxnet.gluon import loss as gloss
 
-from ._args import check_model, check_positive, check_seed, check_vocab, corpus_array
-from ._threads import hint_if_busy
+from .facts import check_model, check_positive, check_seed, check_vocab, corpus_array
+from .env._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
-from .device import check_ctx
-from .divergence import is_diverged, perplexity_from_loss
-from . import checkpoint
+from .env.device import check_ctx
+from .facts import is_diverged, perplexity_from_loss
+from .runs import checkpoint
 from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
 from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
 from .history import History
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
-from .sampling import epoch_rng
+from .facts import epoch_rng
 
 SAMPLERS = {"consecutive": data_iter_consecutive, "random": data_iter_random}
 
@@ -63,8 +62,8 @@ def _report_epochs(num_epochs):
     return report, predict
 
 
-def _finish_init(model, vocab, ctx):
-    """Run ``model`` once so deferred shapes are known; check it predicts ``len(vocab)`` tokens."""
+def _check_output_width(model, vocab, ctx):
+    """Raise ``ValueError`` unless ``model``, run on one token, predicts ``len(vocab)`` tokens."""
     check_model(model)
     logits, _ = model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
     if logits.shape[-1] != len(vocab):
@@ -129,13 +128,13 @@ def _check_extras(vocab, batch_size, valid_indices, save_every):
 
 
 def _prepare_model(model, vocab, ctx, hybridize):
-    """Hybridize ``model`` (when asked and possible) and finish its deferred initialisation."""
+    """Hybridize ``model`` (when asked and possible) and check that it fits the vocabulary."""
     if ctx.device_type == "cpu":
         hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)
-    _finish_init(model, vocab, ctx)
+    _check_output_width(model, vocab, ctx)
 
 
 def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
@@ -227,77 +226,3 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     finally:
         monitor.close(history)
     return history
-
-
-def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
-                                num_steps, lr, clipping_theta, batch_size, prefixes, *,
-                                sampling="consecutive", seed=None, **train_kwargs):
-    """The chapter's trainer: initialise ``model`` (weights N(0, 0.01^2), biases 0), train, print, return a ``History``.
-
-    The biases start at zero because Gluon's layers give them their own initialiser
-    (``zeros``), which takes precedence over the one passed to ``initialize``.
-
-    ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
-    ``seed`` makes initialisation and sampling repeatable; further keywords (such as
-    ``valid_indices``, ``progress``, ``checkpoint_dir``) go to ``train``.
-    """
-    check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling, seed)
-    check_model(model)
-    if seed is not None:
-        mx.random.seed(seed)
-    model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
-    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
-
-
-def train_and_predict_rnn(model_or_rnn, *args, **kwargs):
-    """The 2019 book's trainer for from-scratch models, in either of its two call forms; returns a ``History``.
-
-    - With a model object (a Gluon ``Block`` such as ``RNNModelScratch``):
-      ``train_and_predict_rnn(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
-      num_steps, lr, clipping_theta, batch_size, prefixes)``, see ``train_and_predict_rnn_model``.
-    - With the book's functions, as its 2019 sections call it:
-      ``train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, corpus_indices,
-      vocab, ctx, is_random_iter, num_epochs, num_steps, lr, clipping_theta, batch_size,
-      prefixes)``, see ``chapter2019.train_and_predict_rnn_functions``, which wraps the
-      functions into a model and trains it with ``train`` as well.
-    """
-    if isinstance(model_or_rnn, gluon.Block):
-        return train_and_predict_rnn_model(model_or_rnn, *args, **kwargs)
-    if callable(model_or_rnn):
-        # Imported here because chapter2019 builds on this module.
-        from .chapter2019 import train_and_predict_rnn_functions
-        return train_and_predict_rnn_functions(model_or_rnn, *args, **kwargs)
-    raise TypeError("the first argument of train_and_predict_rnn must be a model (a Gluon Block "
-                    "such as RNNModelScratch) or the book's rnn function, got "
-                    f"{type(model_or_rnn).__name__}")
-
-
-def sampling_from_is_random_iter(is_random_iter):
-    """'random' for True, 'consecutive' for False (the 2019 trainer's flag); ``ValueError`` otherwise."""
-    if not isinstance(is_random_iter, bool):
-        raise ValueError(f"is_random_iter must be True or False, got {is_random_iter!r}")
-    return "random" if is_random_iter else "consecutive"
-
-
-def train_and_predict_rnn_model(model, corpus_indices, vocab, ctx, is_random_iter, num_epochs,
-                                num_steps, lr, clipping_theta, batch_size, prefixes, *, seed=None,
-                                **train_kwargs):
-    """The chapter's trainer for from-scratch model objects: initialise, train with ``train``, print, return a ``History``.
-
-    ``model`` (e.g. ``RNNModelScratch``) takes the place of the 2019 book's ``rnn``,
-    ``get_params``, ``init_rnn_state`` and ``num_hiddens``. Its parameters are
-    re-initialised with their own initialisers (weights N(0, 0.01^2), biases 0, as the
-    book's ``get_params``). ``is_random_iter`` picks random instead of consecutive sampling;
-    further keywords go to ``train``.
-    """
-    sampling = sampling_from_is_random_iter(is_random_iter)
-    check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling, seed)
-    check_model(model)
-    if seed is not None:
-        mx.random.seed(seed)
-    model.initialize(ctx=ctx, force_reinit=True)
-    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)

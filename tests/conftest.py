@@ -35,6 +35,7 @@ for _name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
 os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost,::1"
 
 import d2lrnn  # noqa: E402  (after the environment is set)
+import course  # noqa: E402
 from tiny import TEXT  # noqa: E402
 
 
@@ -48,6 +49,18 @@ def _local(address):
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# Everything collected from these is slow (see pyproject.toml's markers): nbval's notebook
+# executions, the browser test, nbgrader's end-to-end grading. Slow tests elsewhere carry
+# @pytest.mark.slow themselves.
+SLOW_PATHS = (REPO / "notebooks", REPO / "tests" / "browser", REPO / "tests" / "test_grading.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.path == p or p in item.path.parents for p in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +81,32 @@ def tiny_data():
     """``(corpus_indices, vocab)`` of the tests' short text (see tiny.py)."""
     vocab = d2lrnn.Vocab(TEXT)
     return vocab[list(TEXT)], vocab
+
+
+@pytest.fixture(scope="session")
+def generated_course(tmp_path_factory):
+    """The course with every assignment generated once (see course.py): ``.course``, ``.env``, ``.written``."""
+    before = course.repo_state()
+    yield course.make_generated_course(tmp_path_factory.mktemp("course"))
+    assert course.repo_state() == before, "generating or grading wrote into the repository"
+
+
+@pytest.fixture(scope="session")
+def graded(generated_course):
+    """The course after autograding and feedback of four deep-rnn-scratch submissions; its folder."""
+    before = course.repo_state()
+    course.grade_scratch(generated_course.course, generated_course.env)
+    yield generated_course.course
+    assert course.repo_state() == before, "grading wrote into the repository"
+
+
+@pytest.fixture(scope="session")
+def graded_comparisons(generated_course):
+    """The course after autograding the open-ended exercises, solved and untouched; its folder."""
+    before = course.repo_state()
+    course.grade_comparisons(generated_course.course, generated_course.env)
+    yield generated_course.course
+    assert course.repo_state() == before, "grading wrote into the repository"
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def test_pytorch_peer_sees_the_minibatches_of_d2lrnn():
     corpus, _ = d2lrnn.load_data_time_machine()
     batch_size, num_steps = 32, 35
     # d2lrnn's trainer and the PyTorch child draw each epoch's minibatches from epoch_rng(seed, epoch).
-    from d2lrnn.sampling import consecutive_layout, epoch_rng
+    from d2lrnn.facts import consecutive_layout, epoch_rng
     for seed, epoch in [(0, 1), (0, 2), (7, 1), (123, 40)]:
         theirs = [(X.asnumpy().astype(int).tolist(), Y.asnumpy().astype(int).tolist())
                   for X, Y in d2lrnn.data_iter_consecutive(corpus, batch_size, num_steps,
@@ -71,6 +71,7 @@ def _check_epochs(result, epochs):
     assert 50 * 2 ** 20 < result["peak_rss_bytes"] < 4 * 2 ** 30
 
 
+@pytest.mark.slow
 def test_d2lrnn_child_reports_one_measurement():
     result = _run_child(["d2lrnn", "--cell", "lstm", "--epochs", "2", "--num-hiddens", "8"])
     assert result["kind"] == "d2lrnn" and result["diverged"] is None
@@ -85,6 +86,7 @@ def test_d2lrnn_child_reports_one_measurement():
     assert Path(result["d2lrnn_file"]).resolve() == REPO / "d2lrnn" / "__init__.py"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (HELPER_DIR / "d2l" / "__init__.py").is_file(),
                     reason="d2l 0.9.2 is not installed in benchmarks/_work (the benchmark installs it)")
 def test_helper_child_runs_the_2019_helper_in_its_data_layout(tmp_path):
@@ -140,6 +142,7 @@ def test_summary_discards_warmup_and_targets_compare_medians():
     assert status["d2lrnn ≥ 75% of the matmul ceiling"] == "SKIP"
 
 
+@pytest.mark.slow
 def test_device_gpu_without_a_usable_gpu_stops_with_one_line():
     problem = d2lrnn.device.gpu_problem(0)
     if problem is None or not problem.usual:
@@ -172,7 +175,7 @@ def test_parent_imports_no_mxnet_and_gives_children_the_users_environment():
     proc = subprocess.run([sys.executable, "-c", code, str(SCRIPT)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["False", "False", str(d2lrnn._threads.available_cpus()), "None", "5"]
+    assert proc.stdout.split() == ["False", "False", str(d2lrnn.env._threads.available_cpus()), "None", "5"]
 
 
 def test_configuration_is_the_chapters_and_threads_are_described():
@@ -185,3 +188,22 @@ def test_configuration_is_the_chapters_and_threads_are_described():
     assert machine.fmt_threads({**report_of, "omp_num_threads_before_import": None}) == \
         "2 (OMP_NUM_THREADS set by d2lrnn)"
     assert machine.fmt_threads({**report_of, "omp_num_threads_before_import": "2"}) == "2 (OMP_NUM_THREADS)"
+
+
+def test_the_matmul_ceiling_measures_blas_and_onednn_and_keeps_the_higher(capsys):
+    from trainbench.children import child_matmul
+    result = child_matmul(argparse.Namespace(matmul_n=64, matmul_reps=2, device="cpu"))
+    assert sorted(result["gflops"]) == ["dot", "fully_connected"]
+    assert all(len(g) == 2 and min(g) > 0 for g in result["gflops"].values())
+    # The Xeon figures: the wheel's BLAS 78 GFLOP/s, oneDNN 333.
+    gflops = {"dot": [78.0, 77.0, 79.0], "fully_connected": [333.0, 320.0, 340.0]}
+    assert report.matmul_ceiling(gflops) == 333.0 and report.matmul_ceiling({"dot": []}) is None
+    args = argparse.Namespace(matmul_n=2048)
+    report.print_ceiling(gflops, Peer("matmul", "", "matmul"), args, 2, 5_056_512, cpu="Intel Xeon X")
+    out = capsys.readouterr().out
+    assert "CPU: Intel Xeon X" in out and "mx.nd.dot (the wheel's BLAS): 78.0 GFLOP/s median" in out
+    assert "(oneDNN): 333.0 GFLOP/s median (320.0–340.0, 3 products)  <-- the ceiling" in out
+    assert "ceiling: 333.0 GFLOP/s = 65,856 tokens/s of the LSTM" in out
+    ours = {"gflops": 173.0, "peak_rss_bytes": 2 ** 29, "tokens_per_s": {"median": 1.0}}
+    status = report.evaluate_targets({"d2lrnn/lstm": ours}, 333.0, None, cpu="Intel Xeon X")
+    assert any("52% (173.0 of 333.0 GFLOP/s; Intel Xeon X)" in text for _, text in status)

@@ -9,11 +9,10 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn import cli, settings
-from d2lrnn.cells import CELLS, get_cell
-from d2lrnn.divergence import is_diverged, perplexity_from_loss
+from d2lrnn import facts
+from d2lrnn.facts import CELLS, consecutive_layout, epoch_rng, get_cell, is_diverged, perplexity_from_loss
 from d2lrnn.models import LAYER_CLASSES, make_rnn_layer, num_state_arrays
-from d2lrnn.sampling import consecutive_layout, epoch_rng
+from d2lrnn.runs import checkpoint, cli
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
@@ -64,5 +63,54 @@ def test_divergence_rule_is_the_trainers():
 
 def test_command_line_defaults_are_the_chapters_settings():
     args = cli.build_parser().parse_args(["train"])
-    assert args.num_epochs == settings.NUM_EPOCHS == 500
-    assert {**settings.MODEL, **settings.TRAINING}.items() <= {**cli.MODEL_DEFAULTS, **cli.TRAIN_DEFAULTS}.items()
+    assert args.num_epochs == facts.NUM_EPOCHS == 500
+    # What a run without flags trains with: the chapter's settings, unseeded, its own book, no validation.
+    assert cli._settings(args, {}) == {**facts.MODEL, **facts.TRAINING, "seed": None, "books": None,
+                                       "valid_fraction": None}
+    # A flag wins over a resumed checkpoint's value, which wins over the chapter's.
+    args = cli.build_parser().parse_args(["train", "--lr", "2"])
+    s = cli._settings(args, {"lr": 3.0, "num_steps": 9})
+    assert (s["lr"], s["num_steps"], s["batch_size"]) == (2.0, 9, facts.TRAINING["batch_size"])
+
+
+def test_help_shows_the_settings_defaults(monkeypatch):
+    # The help texts read the defaults from facts: change a setting, and the help follows.
+    monkeypatch.setitem(cli.TRAIN_DEFAULTS, "num_steps", 17)
+    monkeypatch.setitem(cli.MODEL_DEFAULTS, "num_hiddens", 99)
+    train = next(a for a in cli.build_parser()._actions if a.dest == "command").choices["train"]
+    text = " ".join(train.format_help().split())  # without the line breaks
+    assert "time steps per minibatch (default 17)" in text and "hidden units per layer (default 99)" in text
+    assert "99 hidden units" in text and "(default 500)" in text and "(default 35)" not in text
+
+
+# Values of each kind, and whether the rule named beside them accepts them.
+RULE_CASES = [("num_steps", facts.POSITIVE_INT, [(1, True), (0, False), (-3, False), (2.0, False)]),
+              ("seed", facts.NON_NEGATIVE_INT, [(0, True), (7, True), (-1, False)]),
+              ("lr", facts.POSITIVE_NUMBER, [(0.5, True), (5, True), (0.0, False), (math.inf, False),
+                                             (math.nan, False)]),
+              ("valid_fraction", facts.FRACTION, [(0.1, True), (1.0, False), (0.0, False)])]
+
+
+@pytest.mark.parametrize("name, rule, cases", RULE_CASES, ids=[c[0] for c in RULE_CASES])
+def test_one_rule_for_the_api_the_command_line_and_saved_settings(name, rule, cases):
+    parse = cli._arg_type(rule)
+    for value, ok in cases:
+        assert facts.SETTING_RULES.get(name, rule).ok(value) is ok or value is None
+        if isinstance(value, float) and value.is_integer() and rule.parse is int:
+            continue  # "2.0" is not an integer's text; the API refuses the float 2.0 (asserted above)
+        if ok:
+            assert parse(str(value)) == value
+        else:
+            with pytest.raises(Exception, match=f"must be {rule.requirement}"):
+                parse(str(value))
+            with pytest.raises(ValueError, match=f"{name} must be "):
+                facts.check(name, value, facts.SETTING_RULES.get(name, rule))
+
+
+def test_saved_settings_are_checked_with_the_same_rules(tmp_path):
+    for name, value in [("num_steps", 0), ("lr", -1.0), ("seed", 1.5), ("sampling", "shuffled"),
+                        ("books", []), ("books", [35, 0]), ("valid_fraction", 1.0)]:
+        with pytest.raises(checkpoint.CheckpointError, match=f"training setting {name} = "):
+            cli._check_saved_settings({name: value}, tmp_path)
+    cli._check_saved_settings({**facts.TRAINING, "seed": 3, "books": [35, 36], "valid_fraction": 0.1,
+                               "unknown": object()}, tmp_path)

@@ -167,6 +167,7 @@ def test_the_books_call_form_names_what_is_wrong():
         d2lrnn.train_and_predict_rnn("rnn", lambda: no_grad, *call)
 
 
+@pytest.mark.slow
 def test_use_svg_display_selects_svg_figures(tmp_path):
     # In a child process: it configures the IPython shell, which writes into IPYTHONDIR.
     code = ("import d2lrnn; d2lrnn.use_svg_display()\n"

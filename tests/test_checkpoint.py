@@ -13,9 +13,9 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn import checkpoint
-from d2lrnn.checkpoint import CheckpointError
-from d2lrnn.checkpoint_files import sha256
+from d2lrnn.runs import checkpoint
+from d2lrnn.runs.checkpoint import CheckpointError
+from d2lrnn.runs.checkpoint_files import sha256
 from tiny import run
 
 
@@ -93,7 +93,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, trained, monke
 KILL_DURING_SAVE = textwrap.dedent("""
     import os, sys
     import d2lrnn
-    from d2lrnn import checkpoint
+    from d2lrnn.runs import checkpoint
     model, vocab, history, _ = checkpoint.load(sys.argv[1], d2lrnn.try_gpu())
     history.epoch.append(99); history.perplexity.append(1.0)
     history.seconds.append(1.0); history.num_tokens.append(1)
@@ -266,6 +266,9 @@ def _config_with(**changes):
      r"manifest.json names '../x' as the current save"),
     (lambda d: _edit(d, "config.json", "{oops"), r"save-1/config.json is not valid JSON"),
     (_config_with(num_layers="two"), r"config.json has num_layers 'two'; expected a positive integer"),
+    (_config_with(format=1), r"config.json has format 1; this d2lrnn reads format 2"),
+    (lambda d: (d / "manifest.json").write_text('{"config.json": "0"}'),
+     r"manifest.json has checkpoint format None; this d2lrnn reads format 2"),
     (_config_with(cell="transformer"), r"config.json has cell 'transformer'"),
     (_config_with(bidirectional="yes"), r"config.json has bidirectional 'yes'"),
     (_config_with(extra=[]), r"config.json has extra \[\]"),
@@ -283,28 +286,6 @@ def test_damaged_checkpoints_fail_with_one_line_naming_the_file(tmp_path, traine
     with pytest.raises(CheckpointError, match=message) as e:
         checkpoint.load(tmp_path / "ck", mx.cpu())
     assert "\n" not in str(e.value)
-
-
-def test_format_1_checkpoints_load_and_the_next_save_converts_them(tmp_path, trained):
-    model, vocab, history = trained
-    ck = tmp_path / "ck"
-    checkpoint.save(ck, model, vocab, history)
-    for p in (ck / "save-1").iterdir():  # the layout of d2lrnn 0.1: files beside the manifest
-        p.rename(ck / p.name)
-    (ck / "save-1").rmdir()
-    config = json.loads((ck / "config.json").read_text())
-    (ck / "config.json").write_text(json.dumps({**config, "format": 1}))
-    (ck / "manifest.json").write_text(json.dumps({n: sha256(ck / n) for n in checkpoint.FILES}))
-    assert checkpoint.load(ck, mx.cpu())[2] == history
-    checkpoint.save(ck, model, vocab, history)
-    assert sorted(p.name for p in ck.iterdir()) == ["manifest.json", "save-1"]
-    assert checkpoint.load(ck, mx.cpu())[2] == history
-
-
-def test_hidden_copies_from_older_versions_are_named(tmp_path):
-    (tmp_path / ".ck.old-4242").mkdir()
-    with pytest.raises(CheckpointError, match=r"no checkpoint directory at .*ck.*left .*\.ck\.old-4242.*rename it"):
-        checkpoint.load(tmp_path / "ck", mx.cpu())
 
 
 def test_a_directory_without_a_save_yet_says_so(tmp_path):

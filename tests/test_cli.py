@@ -3,12 +3,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "d2lrnn", *args], capture_output=True,
                           text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_trains_and_prints_the_chapter_lines():
     result = run_cli("--num-epochs", "4", "--num-hiddens", "16", "--num-layers", "2",
                      "--cell", "gru", "--num-examples", "2000", "--seed", "1")
@@ -21,6 +24,7 @@ def test_trains_and_prints_the_chapter_lines():
     assert sum(l.startswith(" - time traveller") for l in lines) == 2
 
 
+@pytest.mark.slow
 def test_same_seed_same_perplexities():
     args = ("--num-epochs", "2", "--num-hiddens", "8", "--num-layers", "1", "--cell", "rnn",
             "--num-examples", "2000", "--seed", "3", "--lr", "1")
@@ -29,6 +33,7 @@ def test_same_seed_same_perplexities():
     assert perplexities[0] == perplexities[1] and len(perplexities[0]) == 2
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2():
     for args in (["--num-epochs", "0"], ["--cell", "transformer"], ["--lr", "-1"], ["--bogus"],
                  ["--batch-size", "0"], ["--num-steps", "x"], ["--clipping-theta", "0"],
@@ -54,6 +59,7 @@ def test_help_lists_the_flags():
 TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
 
 
+@pytest.mark.slow
 def test_train_save_generate_resume(tmp_path):
     ck = str(tmp_path / "ck")
     first = run_cli("train", "--num-epochs", "2", "--seed", "5", "--checkpoint-dir", ck, *TINY)
@@ -76,6 +82,7 @@ def test_train_save_generate_resume(tmp_path):
     assert perplexities(resumed.stdout) == perplexities(straight.stdout)[2:]
 
 
+@pytest.mark.slow
 def test_checkpoint_errors_exit_1(tmp_path):
     missing = run_cli("generate", "--checkpoint", str(tmp_path / "none"), "--prefix", "a")
     assert missing.returncode == 1 and "no checkpoint directory" in missing.stderr
@@ -89,6 +96,7 @@ def test_checkpoint_errors_exit_1(tmp_path):
     assert no_dir.returncode == 1 and "--resume needs --checkpoint-dir" in no_dir.stderr
 
 
+@pytest.mark.slow
 def test_device_gpu_without_gpu_exits_1():
     import d2lrnn
     problem = d2lrnn.device.gpu_problem(0)
@@ -102,6 +110,7 @@ def test_device_gpu_without_gpu_exits_1():
         "no NVIDIA GPU. Use --device cpu or --device auto."]
 
 
+@pytest.mark.slow
 def test_subcommand_help_is_complete():
     train_help = run_cli("train", "--help").stdout
     for flag in ("--checkpoint-dir", "--resume", "--device", "--sampling", "--num-steps",
@@ -114,6 +123,7 @@ def test_subcommand_help_is_complete():
     assert "train" in top and "generate" in top and "Exit codes" in top
 
 
+@pytest.mark.slow
 def test_books_with_validation():
     result = run_cli("--books", "35", "36", "--num-examples", "3000", "--valid-fraction", "0.2",
                      "--num-epochs", "2", "--num-hiddens", "16", "--num-layers", "1", "--seed", "0",

@@ -7,16 +7,13 @@ import struct
 import subprocess
 import sys
 import termios
-import time
 
 import pytest
 
 import d2lrnn
-from d2lrnn import checkpoint
+from d2lrnn.runs import checkpoint
 
 TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
-# Slow enough per epoch that a signal arrives mid-run: about 0.3 s per epoch on 2 cores.
-SLOW = ("--num-hiddens", "256", "--num-layers", "2", "--num-examples", "10000", "--num-epochs", "200")
 
 
 def run_cli(*args, cwd=None):
@@ -43,6 +40,7 @@ def _refused(result, path_text):
     ("link to file", "is a file, not a directory"),
     ("under a file", "is a file, not a directory"),
 ])
+@pytest.mark.slow
 def test_checkpoint_dir_that_is_not_ours_is_refused_before_training(tmp_path, make, message):
     (tmp_path / "mydocs").mkdir()
     (tmp_path / "mydocs" / "thesis.tex").write_text("months of work")
@@ -56,6 +54,7 @@ def test_checkpoint_dir_that_is_not_ours_is_refused_before_training(tmp_path, ma
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_current_directory_is_refused_when_not_empty(tmp_path):
     (tmp_path / "analysis.py").write_text("print(1)")
     before = _snapshot(tmp_path)
@@ -64,6 +63,7 @@ def test_current_directory_is_refused_when_not_empty(tmp_path):
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_new_run_into_an_existing_checkpoint_says_it_replaces_it(tmp_path):
     ck = str(tmp_path / "ck")
     assert run_cli("train", "--num-epochs", "2", "--checkpoint-dir", ck, *TINY).returncode == 0
@@ -72,44 +72,69 @@ def test_a_new_run_into_an_existing_checkpoint_says_it_replaces_it(tmp_path):
     assert "holds the checkpoint of epoch 2; this new run replaces it" in again.stderr
 
 
-def _start(*args):
-    return subprocess.Popen([sys.executable, "-m", "d2lrnn", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+# A child that runs ``python -m d2lrnn ARGS`` (sys.argv[0] is '-m' while the package is imported,
+# as Python sets it) and sends itself a signal at a known point, so that no test waits or polls:
+# 'MODULE.FUNCTION:N' after the Nth call of d2lrnn.MODULE.FUNCTION, or 'import mxnet' when
+# MXNet's import has begun (its first submodule is looked up).
+CHILD = """
+import os, runpy, signal, sys
+signum, at, sys.argv = signal.Signals[sys.argv[1]], sys.argv[2], ["-m", *sys.argv[3:]]
+
+class SignalDuringImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "mxnet.base":
+            os.kill(os.getpid(), signum)
+        return None
+
+if at == "import mxnet":
+    sys.meta_path.insert(0, SignalDuringImport())
+else:
+    import importlib
+    target, count = at.split(":")
+    module_name, function_name = target.split(".")
+    module = importlib.import_module("d2lrnn." + module_name)
+    real, calls = getattr(module, function_name), []
+
+    def counting(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == int(count):
+            os.kill(os.getpid(), signum)
+        return result
+    setattr(module, function_name, counting)  # looked up in the module at each call
+runpy.run_module("d2lrnn", run_name="__main__")
+"""
 
 
-def _wait_for_training(proc):
-    """Return once the run has printed its first line and trained for a moment."""
-    first = proc.stdout.readline()
-    assert first, proc.stderr.read()
-    time.sleep(3)
-    return first
+def run_signalled(signum, at, *args):
+    """``python -m d2lrnn ARGS`` that receives ``signum`` at ``at`` (see CHILD); the finished process."""
+    return subprocess.run([sys.executable, "-c", CHILD, signal.Signals(signum).name, at, *args],
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
     ck = tmp_path / "ck"
-    proc = _start("train", "--checkpoint-dir", str(ck), "--save-every", "3600", *SLOW)
-    _wait_for_training(proc)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
-    assert "Traceback" not in err
-    assert "SIGTERM: stopped after" in err and f"checkpoint saved to {ck}" in err
+    # TINY's corpus makes one minibatch per epoch: the signal arrives during epoch 3.
+    done = run_signalled(signal.SIGTERM, "training.clipped_sgd_step:3", "train", "--checkpoint-dir", str(ck),
+                         "--save-every", "3600", "--num-epochs", "50", *TINY)
+    assert done.returncode == 143, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "SIGTERM: stopped after 2 complete epochs" in done.stderr and f"checkpoint saved to {ck}" in done.stderr
     _, _, history, _ = checkpoint.load(ck, d2lrnn.try_gpu())
-    assert history.interrupted and history.stop_signal == "SIGTERM"
+    assert history.interrupted and history.stop_signal == "SIGTERM" and history.epoch == [1, 2]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_exits_130_and_resume_continues(tmp_path):
     ck = tmp_path / "ck"
-    proc = _start("train", "--checkpoint-dir", str(ck), *SLOW)
-    _wait_for_training(proc)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "Traceback" not in err, err
-    assert "SIGINT: stopped after" in err
-    done = len(checkpoint.load(ck, d2lrnn.try_gpu())[2])
+    done = run_signalled(signal.SIGINT, "training.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
+                         "--num-epochs", "50", *TINY)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert "SIGINT: stopped after 3 complete epochs" in done.stderr
+    assert len(checkpoint.load(ck, d2lrnn.try_gpu())[2]) == 3
     resumed = run_cli("train", "--resume", "--checkpoint-dir", str(ck), "--num-epochs", "1")
     assert resumed.returncode == 0, resumed.stderr
-    assert f"resuming after epoch {done}" in resumed.stdout
+    assert "resuming after epoch 3" in resumed.stdout
 
 
 @pytest.mark.parametrize("signum, aborts_with", [(signal.SIGINT, KeyboardInterrupt),
@@ -117,41 +142,28 @@ def test_ctrl_c_saves_and_exits_130_and_resume_continues(tmp_path):
 def test_the_first_signal_asks_to_stop_and_the_second_aborts(signum, aborts_with, capsys):
     from d2lrnn.progress import StopOnInterrupt
     with StopOnInterrupt() as interrupt:
-        os.kill(os.getpid(), signum)
-        time.sleep(0.1)  # Python runs the handler here
+        signal.raise_signal(signum)  # the Python handler has run when this returns
         assert interrupt.requested == signal.Signals(signum).name
         with pytest.raises(aborts_with):
-            os.kill(os.getpid(), signum)
-            time.sleep(0.1)
+            signal.raise_signal(signum)
     assert "stopping after the current minibatch" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
 
 
-def _loading_mxnet(pid):
-    """True once MXNet's shared library is mapped into process ``pid``: it is being imported."""
-    try:
-        return "libmxnet" in open(f"/proc/{pid}/maps").read()
-    except OSError:
-        return False
-
-
-@pytest.mark.parametrize("moment", ["while MXNet loads", "while generating"])
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["import mxnet", "predict.choose_next:100"],
+                         ids=["while MXNet loads", "while generating"])
 def test_ctrl_c_during_start_up_or_generate_exits_130_in_one_line(tmp_path, moment):
     ck = str(tmp_path / "ck")
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", ck, *TINY).returncode == 0
-    proc = _start("generate", "--checkpoint", ck, "--prefix", "the", "--num-chars", "1000000")
-    if moment == "while MXNet loads":
-        deadline = time.monotonic() + 60
-        while not _loading_mxnet(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.002)
-    else:
-        time.sleep(8)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.strip() == "interrupted (Ctrl-C): stopped"
+    done = run_signalled(signal.SIGINT, moment, "generate", "--checkpoint", ck, "--prefix", "the",
+                         "--num-chars", "1000000")
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted (Ctrl-C): stopped"
+    assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
@@ -163,9 +175,10 @@ def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
     assert sorted(p.name for p in ck.iterdir()) == ["manifest.json", "save-2"]
 
 
+@pytest.mark.slow
 def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     import json
-    from d2lrnn.checkpoint_files import sha256
+    from d2lrnn.runs.checkpoint_files import sha256
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
     manifest = json.loads((ck / "manifest.json").read_text())
@@ -180,12 +193,14 @@ def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     assert "config.json has the training setting batch_size = '32'" in result.stderr
 
 
+@pytest.mark.slow
 def test_generate_names_a_bad_seed():
     result = run_cli("generate", "--checkpoint", "x", "--prefix", "a", "--seed", "-1")
     assert result.returncode == 2
     assert "argument --seed: must be an integer >= 0, got -1" in result.stderr
 
 
+@pytest.mark.slow
 def test_epoch_lines_start_on_their_own_line_under_a_progress_bar(tmp_path):
     """In a terminal the bar (stderr) and the epoch lines (stdout) share the screen."""
     controller, terminal = pty.openpty()

@@ -1,6 +1,6 @@
 """MXNet 1.9.1 on today's NumPy: the names it needs are derived from its sources, and it loads first.
 
-The list of NumPy names in ``d2lrnn._compat`` is typed by hand; these tests derive the names
+The list of NumPy names in ``d2lrnn.env._compat`` is typed by hand; these tests derive the names
 MXNet's installed Python sources use, ask a fresh interpreter (NumPy untouched) which of them
 this NumPy lacks, and check that the layer defines exactly those, as NumPy 1.x did.
 """
@@ -17,7 +17,7 @@ import numpy
 import pytest
 
 import _d2lrnn_hook
-from d2lrnn import _compat
+from d2lrnn.env import _compat
 
 MXNET_DIR = Path(importlib.util.find_spec("mxnet").submodule_search_locations[0])
 
@@ -36,8 +36,8 @@ def mxnet_numpy_names():
     """
     used = {}
     for path in sorted(MXNET_DIR.rglob("*.py")):
-        with warnings.catch_warnings():  # MXNet's "\d" in plain strings warn on Python 3.12+
-            warnings.simplefilter("ignore", SyntaxWarning)
+        with warnings.catch_warnings():  # MXNet's "\d" in plain strings: invalid escape sequences
+            warnings.simplefilter("ignore")
             tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(MXNET_DIR))
         aliases = _numpy_aliases(tree)
@@ -105,7 +105,7 @@ def test_names_numpy_still_has_are_never_replaced():
         "before = {n: id(vars(numpy)[n]) for n in names if n in vars(numpy)}\n"
         "import d2lrnn\n"
         "after = {n: id(vars(numpy)[n]) for n in before}\n"
-        "print(before == after, d2lrnn._compat.missing_names())\n")
+        "print(before == after, d2lrnn.env._compat.missing_names())\n")
     assert out.split() == ["True", "[]"]  # kept what NumPy has, added the rest
 
 
@@ -160,7 +160,7 @@ def test_mxnet_imported_first_works_and_gets_the_threads(first_line):
         "    loss = layer(x).sum()\n"
         "loss.backward()\n"
         "print(layer(x).shape, os.environ['OMP_NUM_THREADS'], 'd2lrnn' in sys.modules)\n")
-    from d2lrnn import _threads
+    from d2lrnn.env import _threads
     assert out.split() == ["(3,", "2,", "8)", str(_threads.available_cpus()), "True"]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lrnn import _environment
+from d2lrnn.env import _environment
 
 REPO = Path(__file__).resolve().parent.parent
 

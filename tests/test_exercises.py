@@ -1,11 +1,13 @@
 """The student notebooks in notebooks/exercises/ are exactly what nbgrader generates from course/source/.
 
-The e2e grading tests are in test_grading.py; this file only regenerates and compares.
+The e2e grading tests are in test_grading.py; this file compares the generated notebooks
+(made once per session by the ``generated_course`` fixture) with the committed ones.
 """
 import filecmp
 import re
 
 import nbformat
+import pytest
 
 from tiny import REPO, load_course_tools
 
@@ -17,8 +19,9 @@ def test_every_exercise_notebook_has_a_source_and_every_source_a_student_version
     assert committed == tools.assignments()
 
 
-def test_the_committed_student_notebooks_are_the_generated_ones(tmp_path):
-    written = tools.generate(tmp_path)
+@pytest.mark.slow
+def test_the_committed_student_notebooks_are_the_generated_ones(generated_course):
+    written = generated_course.written  # tools.generate, run once per session (conftest.py)
     assert [p.stem for p in written] == tools.assignments()
     for path in written:
         committed = REPO / "notebooks" / "exercises" / path.name

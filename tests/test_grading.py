@@ -1,101 +1,11 @@
 """nbgrader end to end: generate, autograde and feedback with nbgrader's own commands and gradebook.
 
-Everything happens in a temporary course directory made from course/ (config and sources),
-with HOME, the Jupyter, IPython and Matplotlib folders moved into the temporary directory
-and no bytecode written, so nothing lands outside it; a test checks that the repository
-is unchanged. Submissions are placed where ``nbgrader collect`` puts them
-(``submitted/<student>/<assignment>/``). The notebooks run with ``D2LRNN_QUICK=1`` (set
-by conftest.py), as the instructor guide recommends for autograding.
+The course is generated and graded once per session by conftest.py's fixtures (see course.py).
 """
-import subprocess
-
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tiny import REPO, load_course_tools
-
-tools = load_course_tools()
-ASSIGNMENT = "deep-rnn-scratch"
-COMPARISONS = {"gru-vs-lstm": 5, "more-books": 4}  # the open-ended exercises: assignment -> points
-TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
-
-
-def cells_by_id(nb):
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-
-
-def solved(release, source):
-    """The released notebook with every solution cell written as the source's solution."""
-    nb = nbformat.from_dict(release)
-    answers = cells_by_id(source)
-    for grade_id, cell in cells_by_id(nb).items():
-        if cell.metadata["nbgrader"].get("solution"):
-            cell.source = answers[grade_id].source
-    return nb
-
-
-def with_mistake(nb, grade_id, old, new):
-    """A copy of ``nb`` where the solution cell ``grade_id`` has ``old`` replaced by ``new``."""
-    nb = nbformat.from_dict(nb)
-    cell = cells_by_id(nb)[grade_id]
-    assert old in cell.source
-    cell.source = cell.source.replace(old, new)
-    return nb
-
-
-def submit(course, student, nb, assignment=ASSIGNMENT):
-    """Put ``nb`` where ``nbgrader collect`` puts a student's submission."""
-    folder = course / "submitted" / student / assignment
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{assignment}.ipynb")
-
-
-def generated(course, assignment, env):
-    """Run generate_assignment; return (released notebook, source notebook)."""
-    tools.nbgrader(course, "generate_assignment", assignment, env=env, timeout=TIMEOUT)
-    return tuple(nbformat.read(course / folder / assignment / f"{assignment}.ipynb", as_version=4)
-                 for folder in ("release", "source"))
-
-
-def repo_state():
-    return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-                          cwd=REPO, capture_output=True, text=True, check=True).stdout
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Generate, submit four notebooks, autograde them and make feedback; return the course folder."""
-    before = repo_state()
-    tmp = tmp_path_factory.mktemp("grading")
-    course, env = tools.make_course(tmp / "course"), tools.isolated_env(tmp / "env")
-    release, source = generated(course, ASSIGNMENT, env)
-    right = solved(release, source)
-    submit(course, "solved", right)
-    submit(course, "untouched", release)
-    # Typical mistakes: the LSTM reads its gate blocks as i, f, o, g; every layer starts from layer 0's state.
-    submit(course, "gates", with_mistake(right, "lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split"))
-    submit(course, "state", with_mistake(right, "deep_rnn", "tuple(s[l] for s in state)",
-                                         "tuple(s[0] for s in state)"))
-    tools.nbgrader(course, "autograde", ASSIGNMENT, env=env, timeout=TIMEOUT)
-    tools.nbgrader(course, "generate_feedback", ASSIGNMENT, env=env, timeout=TIMEOUT)
-    yield course
-    assert repo_state() == before, "grading wrote into the repository"
-
-
-@pytest.fixture(scope="module")
-def graded_comparisons(tmp_path_factory):
-    """The open-ended exercises, solved and untouched, autograded in one course; return the course folder."""
-    before = repo_state()
-    tmp = tmp_path_factory.mktemp("comparisons")
-    course, env = tools.make_course(tmp / "course"), tools.isolated_env(tmp / "env")
-    for assignment in COMPARISONS:
-        release, source = generated(course, assignment, env)
-        submit(course, "solved", solved(release, source), assignment)
-        submit(course, "untouched", release, assignment)
-        tools.nbgrader(course, "autograde", assignment, env=env, timeout=TIMEOUT)
-    yield course
-    assert repo_state() == before, "grading wrote into the repository"
+from course import ASSIGNMENT, COMPARISONS, autograded
 
 
 def scores(course, student, assignment=ASSIGNMENT):
@@ -143,3 +53,16 @@ def test_the_comparison_exercises_score_full_marks_solved_and_zero_untouched(gra
     assert max_score == COMPARISONS[assignment] and score == max_score, cells
     score, _, cells = scores(graded_comparisons, "untouched", assignment)
     assert score == 0, cells
+
+
+@pytest.mark.parametrize("assignment", [ASSIGNMENT, *COMPARISONS])
+def test_the_student_notebooks_fail_only_in_cells_tagged_to_raise(graded, graded_comparisons, assignment):
+    """What nbval would check of notebooks/exercises/ (stored without outputs, so nothing to compare),
+    read from the one execution of each: the autograded untouched submission, which is that notebook."""
+    nb = autograded(graded, "untouched", assignment)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") for c in code if c.source.strip())  # every cell ran
+    failing = [c for c in code if any(o.output_type == "error" for o in c.outputs)]
+    assert failing  # at least the graded checks
+    for cell in failing:
+        assert "raises-exception" in cell.metadata.get("tags", []), cell.source

@@ -22,33 +22,35 @@ def _clean_env():
 
 
 def test_import_sets_threads_and_numpy_names_but_loads_no_mxnet():
-    out = _run("import os, sys, numpy, d2lrnn; import d2lrnn.cells, d2lrnn.settings, d2lrnn.sampling, "
-               "d2lrnn.divergence; print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'], "
-               "d2lrnn._compat.missing_names() == [] and hasattr(numpy, 'bool'))")
-    assert out == ["False", str(d2lrnn._threads.available_cpus()), "True"]
+    out = _run("import os, sys, numpy, d2lrnn; import d2lrnn.facts; "
+               "print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'], "
+               "d2lrnn.env._compat.missing_names() == [] and hasattr(numpy, 'bool'))")
+    assert out == ["False", str(d2lrnn.env._threads.available_cpus()), "True"]
 
 
 def test_first_use_loads_mxnet_with_the_threads_set():
     out = _run("import os, sys, d2lrnn as d2l; print('mxnet' in sys.modules); d2l.RNNModel; "
                "print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'])")
-    assert out == ["False", "True", str(d2lrnn._threads.available_cpus())]
+    assert out == ["False", "True", str(d2lrnn.env._threads.available_cpus())]
 
 
 def test_every_public_name_and_module_resolves():
     for name in d2lrnn.__all__:
         assert getattr(d2lrnn, name) is not None, name
-    modules = {m.name for m in pkgutil.iter_modules([str(REPO / "d2lrnn")])
-               if not m.name.startswith("_")}
-    assert set(d2lrnn._SUBMODULES) == modules
-    for name in modules:
-        assert getattr(d2lrnn, name).__name__ == f"d2lrnn.{name}"
-    assert {"RNNModel", "train", "checkpoint", "cells", "versions"} <= set(dir(d2lrnn))
+    # Every public module, in the subpackages too, is in the one table, reachable by its last name.
+    modules = {m.name.removeprefix("d2lrnn.")
+               for m in pkgutil.walk_packages([str(REPO / "d2lrnn")], prefix="d2lrnn.")
+               if not m.ispkg and not m.name.rpartition(".")[2].startswith("_")}
+    assert set(d2lrnn._EXPORTS) == modules
+    for path in modules:
+        assert getattr(d2lrnn, path.rpartition(".")[2]).__name__ == f"d2lrnn.{path}"
+    assert {"RNNModel", "train", "checkpoint", "device", "facts", "versions"} <= set(dir(d2lrnn))
 
 
 def test_star_import_and_unknown_names():
     namespace = {}
     exec("from d2lrnn import *", namespace)
-    assert namespace["train_and_predict_rnn_gluon"] is d2lrnn.training.train_and_predict_rnn_gluon
+    assert namespace["train_and_predict_rnn_gluon"] is d2lrnn.chapter2019.train_and_predict_rnn_gluon
     try:
         d2lrnn.no_such_name
     except AttributeError as e:

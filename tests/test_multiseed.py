@@ -23,6 +23,7 @@ def run_script(*args):
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_quick_runs_then_resume_makes_only_the_missing_ones(tmp_path):
     out = tmp_path / "r.json"
     run_script("gru-vs-lstm", "--quick", "--seeds", "0", "--labels", "RNN, 2 layers", "--out", str(out))

@@ -1,7 +1,7 @@
-"""MXNet's error messages reduced to the reason a user can act on (d2lrnn._mxnet_errors)."""
+"""MXNet's error messages reduced to the reason a user can act on (d2lrnn.env._mxnet_errors)."""
 import pytest
 
-from d2lrnn._mxnet_errors import mxnet_reason
+from d2lrnn.env._mxnet_errors import mxnet_reason
 
 FULL_DISK = ('Traceback (most recent call last):\n  File "../3rdparty/dmlc-core/src/io/local_filesys.cc", '
              'line 38\nMXNetError: Check failed: std: :fwrite(ptr, 1, size, fp_) == size: FileStream.Write incomplete')

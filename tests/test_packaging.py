@@ -63,13 +63,14 @@ def test_uv_overrides_repeat_the_numpy_pins_for_every_python():
 
 def _third_party_imports():
     names = set()
-    for path in [*(REPO / "d2lrnn").rglob("*.py"), REPO / "_d2lrnn_hook.py"]:
+    # The package, and the clone-only tools the README's commands run (static pages, workspace).
+    for path in [*(REPO / "d2lrnn").rglob("*.py"), *(REPO / "tools").glob("*.py"), REPO / "_d2lrnn_hook.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in ("d2lrnn", "_d2lrnn_hook")}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("d2lrnn", "_repo", "_d2lrnn_hook")}
 
 
 def test_dependencies_are_what_the_code_imports_plus_the_front_end():
@@ -93,6 +94,6 @@ def test_ci_runs_the_readme_test_command_on_every_python():
 
 
 def test_omp_default_respects_the_user(monkeypatch):
-    from d2lrnn import _threads
+    from d2lrnn.env import _threads
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert _threads.set_default_omp_threads() == "3"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lrnn.cli import build_parser
+from d2lrnn.runs.cli import build_parser
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -23,7 +23,7 @@ def test_every_flag_is_in_the_readme(command):
 
 
 def test_every_environment_variable_is_in_the_readme_table():
-    sources = [*(REPO / "d2lrnn").glob("*.py"), *(REPO / "tests").rglob("*.py")]
+    sources = [*(REPO / "d2lrnn").rglob("*.py"), *(REPO / "tests").rglob("*.py")]
     read = {name for path in sources
             for name in re.findall(r"\"((?:D2LRNN|OMP)_[A-Z_]+)\"", path.read_text())}
     table = set(re.findall(r"^\| `((?:D2LRNN|OMP)_[A-Z_]+)` \|", README, flags=re.M))

@@ -63,6 +63,7 @@ def perplexities(out):
     return [float(p) for p in re.findall(r"^epoch \d+, perplexity ([\d.]+|inf|nan)", out, re.M)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REFERENCE_DIR.is_dir(),
                     reason="../shared/reference (the 2019 chapter) is not beside the repository")
 @pytest.mark.parametrize("section", sorted(SECTIONS))

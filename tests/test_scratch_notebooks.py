@@ -3,9 +3,11 @@
 The solution notebook and the exercise's nbgrader source show the cell functions and the
 stacking loop they teach; the test compares their syntax trees with the package's (the
 solution markers are comments), so they cannot drift. The student notebook, generated from
-the source, is executed as committed (every graded check must say its function is not
-implemented yet and fail its cell); the source, with the solutions in place, must pass
-every check.
+the source, must report, as committed, that every graded check's function is not implemented
+yet and fail its cell; with the source's solutions in place it must pass every check. Both
+runs are nbgrader's autograde of the shared course (conftest.py's ``graded``): its
+``untouched`` submission is the committed student notebook (test_exercises.py shows they are
+the same), its ``solved`` one has the source's solutions, so no notebook is executed twice.
 """
 import ast
 from pathlib import Path
@@ -13,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
-from nbclient import NotebookClient
 
+from course import autograded
 from d2lrnn import scratch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,11 +72,8 @@ def test_the_exercise_stubs_keep_the_package_signatures_and_docstrings():
         assert isinstance(last, ast.Raise) and last.exc.func.id == "NotImplementedError", name
 
 
-def run(path):
-    """Execute the notebook in a fresh kernel in its folder; return grade_id -> (printed text, error name)."""
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+def reports(nb):
+    """grade_id -> (printed text, error names) of an executed notebook's graded check cells."""
     reports = {}
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -88,8 +87,9 @@ def run(path):
     return reports
 
 
-def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks():
-    for grade_id, (text, errors) in run(EXERCISE).items():
+@pytest.mark.slow
+def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks(graded):
+    for grade_id, (text, errors) in reports(autograded(graded, "untouched")).items():
         lines = text.splitlines()
         assert errors == ["AssertionError"], (grade_id, errors)
         assert len(lines) == len(STUB_REPORTS[grade_id]), (grade_id, text)
@@ -98,8 +98,9 @@ def test_the_exercise_as_committed_reports_every_stub_and_fails_its_checks():
                 f"not implemented yet: `{name}` still raises NotImplementedError" in line, (grade_id, line)
 
 
-def test_the_source_with_its_solutions_passes_every_check():
-    for grade_id, (text, errors) in run(SOURCE).items():
+@pytest.mark.slow
+def test_the_source_with_its_solutions_passes_every_check(graded):
+    for grade_id, (text, errors) in reports(autograded(graded, "solved")).items():
         lines = text.splitlines()
         assert errors == [], (grade_id, errors)
         assert len(lines) == len(STUB_REPORTS[grade_id]), (grade_id, text)

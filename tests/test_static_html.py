@@ -1,14 +1,19 @@
-"""``python -m d2lrnn.static_html``: every notebook as a page, built without a warning."""
+"""``python tools/static_html.py``: every notebook as a page, built without a warning."""
 import re
 import subprocess
 import sys
 
-from d2lrnn import _repo
+import pytest
+
+from tiny import REPO, load_tool
+
+_repo = load_tool("_repo")
 
 
+@pytest.mark.slow
 def test_builds_every_page_without_a_warning(tmp_path):
     out = tmp_path / "html"
-    done = subprocess.run([sys.executable, "-m", "d2lrnn.static_html", "--out", str(out)],
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "static_html.py"), "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     notebooks = sorted(p.relative_to(_repo.NOTEBOOKS) for p in _repo.NOTEBOOKS.rglob("*.ipynb")
@@ -25,9 +30,9 @@ def test_builds_every_page_without_a_warning(tmp_path):
         assert ".ipynb)" not in text and 'href="deep-rnn.ipynb' not in text
 
 
+@pytest.mark.slow
 def test_stored_outputs_and_pictures_are_in_the_page(tmp_path):
-    from d2lrnn.static_html import build
-    build(tmp_path, source=_repo.NOTEBOOKS)
+    load_tool("static_html").build(tmp_path, source=_repo.NOTEBOOKS)
     page = (tmp_path / "deep-rnn.html").read_text()
     assert 'src="data:image/svg+xml;base64,' in page  # the diagram, embedded
     assert page.count('src="data:image/png;base64,') >= 2  # the stored figures

@@ -1,7 +1,7 @@
 """The default thread count: the affinity mask lowered to the cgroup CPU quota, read from fake files."""
 import pytest
 
-from d2lrnn import _threads
+from d2lrnn.env import _threads
 
 V2_MOUNT = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
 V1_MOUNTS = ("31 23 0:28 {root} /sys/fs/cgroup/cpu,cpuacct ro,relatime - cgroup cgroup rw,cpu,cpuacct\n"

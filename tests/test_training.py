@@ -11,7 +11,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
-from d2lrnn.sampling import epoch_rng
+from d2lrnn.facts import epoch_rng
 from d2lrnn.training import _report_epochs
 from tiny import run, tiny_model
 
@@ -152,7 +152,6 @@ def test_every_layer_learns(tiny_data):
     model = tiny_model(vocab)
     mx.random.seed(0)
     model.initialize(init=mx.init.Normal(0.01))
-    model(nd.zeros((1, 1)), model.begin_state(batch_size=1))
     before = {k: p.data().copy() for k, p in model.collect_params().items()}
     d2lrnn.train(model, corpus_indices, vocab, mx.cpu(), 1, 10, 2.0, 1.0, 4, ["the"], verbose=False)
     for k, p in model.collect_params().items():
@@ -257,7 +256,6 @@ def test_frozen_parameters_stay_fixed(tiny_data):
     corpus_indices, vocab = tiny_data
     model = tiny_model(vocab)
     model.initialize()
-    model(nd.zeros((1, 1)), model.begin_state(batch_size=1))
     model.dense.collect_params().setattr("grad_req", "null")
     before = model.dense.weight.data().asnumpy().copy()
     rnn_before = model.rnn.l0_h2h_weight.data().asnumpy().copy()
@@ -271,11 +269,10 @@ def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data,
     started = {}
 
     def capture(model, *args, **kwargs):
-        model(nd.zeros((1, 1)), model.begin_state(batch_size=1))  # deferred shapes become known
         started.update({name: p.data().asnumpy() for name, p in model.collect_params().items()})
         return d2lrnn.History()
 
-    monkeypatch.setattr(d2lrnn.training, "train", capture)
+    monkeypatch.setattr(d2lrnn.chapter2019, "train", capture)
     run(tiny_data, model=tiny_model(tiny_data[1], num_hiddens=64))
     biases = [v for name, v in started.items() if name.endswith("bias")]
     weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])

@@ -1,11 +1,14 @@
-"""``python -m d2lrnn.workspace``: a copy of the notebooks to work in, never overwriting work."""
+"""``python tools/workspace.py``: a copy of the notebooks to work in, never overwriting work."""
 import subprocess
 import sys
 
 import pytest
 
-from d2lrnn import _repo
-from d2lrnn.workspace import copy_notebooks, main
+from tiny import REPO, load_tool
+
+_repo = load_tool("_repo")
+
+copy_notebooks, main = load_tool("workspace").copy_notebooks, load_tool("workspace").main
 
 
 def _files(folder):
@@ -42,10 +45,10 @@ def test_refuses_a_file_or_a_folder_inside_the_notebooks(tmp_path):
 
 
 def test_command_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "d2lrnn.workspace", "ws"], cwd=tmp_path,
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "workspace.py"), "ws"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"copied {len(_files(_repo.NOTEBOOKS))} files to ws/")
-    again = subprocess.run([sys.executable, "-m", "d2lrnn.workspace", "ws"], cwd=tmp_path,
+    again = subprocess.run([sys.executable, str(REPO / "tools" / "workspace.py"), "ws"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
     assert again.stdout.startswith("copied 0 files to ws/\nkept ")

@@ -4,6 +4,7 @@ A helper module, not a test file: tests import from here (and get the ``tiny_dat
 fixture from conftest.py), never from each other.
 """
 import importlib.util
+import sys
 from pathlib import Path
 
 import mxnet as mx
@@ -31,9 +32,20 @@ def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("
     return model, history
 
 
-def load_course_tools():
-    """tools/generate_exercises.py as a module (tools/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("generate_exercises", REPO / "tools" / "generate_exercises.py")
+def load_tool(name):
+    """tools/NAME.py as a module (tools/ is a folder of scripts, not a package; it goes on
+    sys.path, as it is for ``python tools/NAME.py``, so that the tools find tools/_repo.py)."""
+    if str(REPO / "tools") not in sys.path:
+        sys.path.append(str(REPO / "tools"))
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_course_tools():
+    """tools/generate_exercises.py as a module."""
+    return load_tool("generate_exercises")

@@ -59,18 +59,23 @@ def make_course(root):
     return root
 
 
-def generate(dest_dir):
-    """Write the student version of every assignment to ``dest_dir/<name>.ipynb``; return the paths."""
+def generate(dest_dir, course=None, env=None):
+    """Write the student version of every assignment to ``dest_dir/<name>.ipynb``; return the paths.
+
+    nbgrader works in ``course`` (a directory from ``make_course``, kept, with its release
+    folder, for callers that go on to grade) or else in a temporary copy of the course.
+    """
+    if course is None:
+        with tempfile.TemporaryDirectory(prefix="d2lrnn-course-") as tmp:
+            return generate(dest_dir, make_course(Path(tmp) / "course"), isolated_env(Path(tmp) / "env"))
     dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with tempfile.TemporaryDirectory(prefix="d2lrnn-course-") as tmp:
-        course = make_course(Path(tmp) / "course")
-        env = isolated_env(Path(tmp) / "env")
-        for name in assignments():
-            nbgrader(course, "generate_assignment", name, "--force", env=env)
-            target = dest_dir / f"{name}.ipynb"
-            shutil.copy(course / "release" / name / f"{name}.ipynb", target)
-            written.append(target)
+    for name in assignments():
+        nbgrader(course, "generate_assignment", name, "--force", env=env)
+        target = dest_dir / f"{name}.ipynb"
+        shutil.copy(Path(course) / "release" / name / f"{name}.ipynb", target)
+        written.append(target)
     return written
 
 

@@ -16,7 +16,7 @@ import time
 from importlib import util
 from pathlib import Path
 
-from d2lrnn._threads import ENV_VAR as OMP_ENV, environ_as_started
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
 
 from .config import CHAPTER, HELPER_VERSION, PREFIXES, RESULT_TAG
 
@@ -78,7 +78,7 @@ def _gpu_report(args):
     """For ``--device gpu``: why d2lrnn would not use GPU 0 (None when it can), and whether PyTorch sees CUDA."""
     if args.device != "gpu":
         return {}
-    from d2lrnn.device import gpu_problem
+    from d2lrnn.env.device import gpu_problem
     problem = gpu_problem(0)
     torch_cuda = None
     if util.find_spec("torch") is not None:
@@ -227,19 +227,30 @@ def child_helper(args):
             "threads": thread_report(), "d2l_file": d2l.__file__}
 
 
+# The same float32 product on the two libraries MXNet can use: mx.nd.dot runs on the wheel's
+# BLAS, FullyConnected (no bias: data @ weight.T) on oneDNN, which the LSTM's operator uses too.
+# On an Intel Xeon with AVX-512 they differ fourfold, so both are measured and the higher counts.
+MATMUL_LIBRARIES = {
+    "dot": lambda mx, a, b: mx.nd.dot(a, b),
+    "fully_connected": lambda mx, a, b: mx.nd.FullyConnected(a, b, num_hidden=b.shape[0], no_bias=True),
+}
+
+
 def child_matmul(args):
-    """float32 (n x n) @ (n x n) with mx.nd.dot, under the thread settings d2lrnn gives MXNet."""
+    """float32 (n x n) @ (n x n) with mx.nd.dot and with FullyConnected, under d2lrnn's thread settings."""
     import mxnet as mx  # after d2lrnn (imported with this module), which set the thread count
     n = args.matmul_n
     a = mx.nd.random.uniform(shape=(n, n), dtype="float32", ctx=_ctx(args))
     b = mx.nd.random.uniform(shape=(n, n), dtype="float32", ctx=_ctx(args))
-    for _ in range(3):
-        mx.nd.dot(a, b).wait_to_read()
-    gflops = []
-    for _ in range(args.matmul_reps):
-        start = time.perf_counter()
-        mx.nd.dot(a, b).wait_to_read()
-        gflops.append(2 * n ** 3 / (time.perf_counter() - start) / 1e9)
+    gflops = {}
+    for name, product in MATMUL_LIBRARIES.items():
+        for _ in range(3):
+            product(mx, a, b).wait_to_read()
+        gflops[name] = []
+        for _ in range(args.matmul_reps):
+            start = time.perf_counter()
+            product(mx, a, b).wait_to_read()
+            gflops[name].append(2 * n ** 3 / (time.perf_counter() - start) / 1e9)
     return {"kind": "matmul", "n": n, "gflops": gflops, "threads": thread_report()}
 
 

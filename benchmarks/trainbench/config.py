@@ -1,8 +1,8 @@
 """What the benchmark measures: the chapter's configuration, the per-cell learning rates, the targets of issue 5."""
 from pathlib import Path
 
-from d2lrnn import settings
-from d2lrnn.cells import CELLS as CELL_TABLE
+from d2lrnn import facts
+from d2lrnn.facts import CELLS as CELL_TABLE
 
 BENCHMARKS = Path(__file__).resolve().parent.parent
 REPO = BENCHMARKS.parent
@@ -10,9 +10,9 @@ SCRIPT = BENCHMARKS / "bench_train.py"
 WORK = BENCHMARKS / "_work"  # git-ignored: the d2l 0.9.2 install, corpus, logs, results
 
 # The chapter's configuration (its number of epochs is the time-to-quality run's default).
-CHAPTER = {**settings.MODEL, **settings.TRAINING}
-CHAPTER_EPOCHS = settings.NUM_EPOCHS
-PREFIXES = list(settings.PREFIXES)
+CHAPTER = {**facts.MODEL, **facts.TRAINING}
+CHAPTER_EPOCHS = facts.NUM_EPOCHS
+PREFIXES = list(facts.PREFIXES)
 CELLS = tuple(CELL_TABLE)
 CELL_NAMES = {name: cell.layer + ("-tanh" if name == "rnn" else "") for name, cell in CELL_TABLE.items()}
 # The chapter's lr 5 is for its LSTM; a tanh RNN diverges with it (d2lrnn stops at epoch 6

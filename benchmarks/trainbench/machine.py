@@ -8,7 +8,7 @@ import sys
 from importlib import util
 from pathlib import Path
 
-from d2lrnn._threads import available_cpus, environ_as_started
+from d2lrnn.env._threads import available_cpus, environ_as_started
 
 from .config import HELPER_VERSION, REPO
 from .peers import version

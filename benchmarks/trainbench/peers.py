@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from d2lrnn._threads import ENV_VAR as OMP_ENV, environ_as_started
-from d2lrnn.cells import CELLS as CELL_TABLE
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
+from d2lrnn.facts import CELLS as CELL_TABLE
 
 from .config import HELPER_VERSION, RESULT_TAG, SCRIPT, WORK
 
@@ -57,7 +57,7 @@ def build_peers(args, prep, torch_ok, helper_ok, threads):
         if torch_ok:
             peers.append(Peer(f"torch/{cell}", f"PyTorch {version('torch')} nn.{CELL_TABLE[cell].layer}",
                               "torch", cell, env={OMP_ENV: str(threads)}))
-    peers.append(Peer("matmul", f"mx.nd.dot {args.matmul_n}² float32", "matmul"))
+    peers.append(Peer("matmul", f"matmul {args.matmul_n}² float32 (mx.nd.dot, FullyConnected)", "matmul"))
     return peers
 
 

@@ -61,12 +61,12 @@ def _table_row(peer, s, ceiling):
             f"| {s['peak_rss_bytes'] / 2 ** 20:,.0f} MiB |")
 
 
-def print_table(cell, peers, summaries, ceiling, fpt, epochs, warmup):
+def print_table(cell, peers, summaries, ceiling, fpt, epochs, warmup, cpu=None):
     """One cell's table, then its tokens/s ratios when more than one implementation finished."""
     lr_note = "" if CELL_LR[cell] == CHAPTER["lr"] else " (the chapter's lr 5 diverges for a tanh RNN)"
     print(f"\n### {CELL_NAMES[cell]}: lr {CELL_LR[cell]:g}{lr_note}, {fpt / 1e6:.3f} MFLOP per token "
           f"(forward + backward), {epochs} epochs per run, first {warmup} discarded; median (min–max) "
-          "over the kept epochs of all rounds\n")
+          f"over the kept epochs of all rounds; CPU: {cpu or '?'}\n")
     print("| implementation | threads | tokens/s | s/epoch | GFLOP/s | of matmul ceiling "
           "| perplexity after last epoch | peak RSS |")
     print("| --- | --- | --: | --: | --: | --: | --: | --: |")
@@ -111,8 +111,8 @@ def _rss_line(ours, ttq_run):
             f"peak RSS of the chapter training < 1 GiB: {rss / 2 ** 20:,.0f} MiB ({what})")
 
 
-def evaluate_targets(summaries, ceiling, ttq_run):
-    """PASS/FAIL/SKIP lines for the targets of issue 5."""
+def evaluate_targets(summaries, ceiling, ttq_run, cpu=None):
+    """PASS/FAIL/SKIP lines for the targets of issue 5 (the ceiling's line names the CPU: figures differ between CPUs)."""
     ours = summaries.get("d2lrnn/lstm")
     lines = [_ratio_line(ours, summaries.get("torch/lstm"), TARGET_VS_TORCH, "PyTorch"),
              _ratio_line(ours, summaries.get("helper/lstm"), TARGET_VS_HELPER,
@@ -123,7 +123,7 @@ def evaluate_targets(summaries, ceiling, ttq_run):
         f = ours["gflops"] / ceiling
         lines.append(("PASS" if f >= TARGET_CEILING else "FAIL",
                       f"d2lrnn ≥ {TARGET_CEILING:.0%} of the matmul ceiling (LSTM): {f:.0%} "
-                      f"({ours['gflops']:.1f} of {ceiling:.1f} GFLOP/s)"))
+                      f"({ours['gflops']:.1f} of {ceiling:.1f} GFLOP/s" + (f"; {cpu})" if cpu else ")")))
     lines.append(_rss_line(ours, ttq_run))
     if ttq_run is not None and "error" not in ttq_run and len(ttq_run["perplexity"]) >= CHAPTER_EPOCHS:
         t = ttq_run["epoch_end_seconds"][CHAPTER_EPOCHS - 1]
@@ -136,15 +136,27 @@ def evaluate_targets(summaries, ceiling, ttq_run):
     return lines
 
 
-def print_ceiling(gflops, matmul, args, threads, fpt_lstm):
-    """The matmul ceiling line."""
-    if not gflops:
+def matmul_ceiling(gflops):
+    """The ceiling: the higher median of the libraries measured ({library: [GFLOP/s, ...]}), None if none ran."""
+    medians = [statistics.median(g) for g in gflops.values() if g]
+    return max(medians) if medians else None
+
+
+def print_ceiling(gflops, matmul, args, threads, fpt_lstm, cpu=None):
+    """The matmul ceiling lines: each library's figure, and which one is the ceiling."""
+    ceiling = matmul_ceiling(gflops)
+    if ceiling is None:
         print(f"float32 matmul ceiling: failed ({'; '.join(matmul.errors)})")
         return
-    g = stats(gflops)
-    print(f"float32 matmul ceiling ({args.matmul_n}² mx.nd.dot, {threads} threads, own process each "
-          f"round): {g['median']:.1f} GFLOP/s median ({g['min']:.1f}–{g['max']:.1f}, {g['n']} products) "
-          f"= {g['median'] * 1e9 / fpt_lstm:,.0f} tokens/s of the LSTM")
+    labels = {"dot": "mx.nd.dot (the wheel's BLAS)", "fully_connected": "mx.nd.FullyConnected, no bias (oneDNN)"}
+    print(f"float32 matmul, {args.matmul_n}², {threads} threads, own process each round, CPU: {cpu or '?'}:")
+    for name, values in gflops.items():
+        if values:
+            g = stats(values)
+            mark = "  <-- the ceiling" if g["median"] == ceiling else ""
+            print(f"- {labels.get(name, name)}: {g['median']:.1f} GFLOP/s median ({g['min']:.1f}–{g['max']:.1f}, "
+                  f"{g['n']} products){mark}")
+    print(f"float32 matmul ceiling: {ceiling:.1f} GFLOP/s = {ceiling * 1e9 / fpt_lstm:,.0f} tokens/s of the LSTM")
 
 
 def print_ttq(ttq_run, seed):

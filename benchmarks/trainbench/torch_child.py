@@ -4,9 +4,9 @@ import os
 import time
 from pathlib import Path
 
-from d2lrnn.cells import CELLS as CELL_TABLE
-from d2lrnn.divergence import is_diverged, perplexity_from_loss
-from d2lrnn.sampling import consecutive_layout, epoch_rng
+from d2lrnn.facts import CELLS as CELL_TABLE
+from d2lrnn.facts import is_diverged, perplexity_from_loss
+from d2lrnn.facts import consecutive_layout, epoch_rng
 
 from .children import boundaries_to_epochs, run_config
 from .config import CHAPTER

@@ -1,6 +1,6 @@
 """The notebooks as static HTML pages, with the outputs stored in them, and an index page.
 
-``python -m d2lrnn.static_html [--out build/html]`` writes one page per notebook (the
+``python tools/static_html.py [--out build/html]`` writes one page per notebook (the
 pictures embedded, links between notebooks pointing at their pages) and ``index.html``.
 Nothing is executed. Exit status 0, or 1 with one ``error:`` line.
 """
@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from ._repo import notebooks_dir
+from _repo import notebooks_dir  # tools/_repo.py (this folder is on sys.path)
 
 # A link to a notebook, in Markdown: ](name.ipynb) or ](name.ipynb#anchor)
 NOTEBOOK_LINK = re.compile(r"(\]\([^)\s]*?)\.ipynb([#)])")
@@ -67,7 +67,7 @@ def build(out, source=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m d2lrnn.static_html",
+        prog="python tools/static_html.py",
         description="Render the notebooks, with their stored outputs, as HTML pages and an index.")
     parser.add_argument("--out", default="build/html", help="output folder (default: build/html)")
     args = parser.parse_args(argv)

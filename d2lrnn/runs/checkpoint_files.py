@@ -1,19 +1,19 @@
 """The files inside a checkpoint: what each must contain, read back with every value checked.
 
-A checkpoint may have been edited, truncated or written by another version; each
-reader here raises ``CheckpointError`` naming the file and what is wrong with it,
+A checkpoint may have been edited or truncated; each reader here raises ``CheckpointError`` naming the file and what is wrong with it,
 never a ``KeyError`` or ``TypeError`` from deep inside.
 """
 import hashlib
 import json
 from pathlib import Path
 
-from ._args import is_integer, is_number
-from .data import Vocab
-from .history import History
-from .models import LAYER_CLASSES, RNNModel, cell_name, make_rnn_layer
+from ..facts import is_integer, is_number
+from ..data import Vocab
+from ..history import History
+from ..models import LAYER_CLASSES, RNNModel, layer_config, make_rnn_layer
 
 FILES = ("params.params", "vocab.json", "config.json", "history.json")
+FORMAT = 2  # written into manifest.json and config.json
 
 
 class CheckpointError(ValueError):
@@ -31,17 +31,14 @@ def model_config(model):
     """
     if not isinstance(model, RNNModel):
         raise TypeError(f"checkpoints hold d2lrnn.RNNModel models, got {type(model).__name__}")
-    layer = model.rnn
-    cell = cell_name(layer)
-    if cell == "rnn" and layer._mode != "rnn_tanh":
+    c = model.config
+    if c.mode == "rnn_relu":
         raise ValueError("only tanh RNN layers can be checkpointed (rnn.RNN(..., activation='tanh'))")
-    clips = (layer._lstm_state_clip_min, layer._lstm_state_clip_max)
-    if clips != (None, None) or layer._dtype != "float32":
+    if c.lstm_state_clip[:2] != (None, None) or c.dtype != "float32":
         raise ValueError("checkpoints restore float32 layers without lstm_state_clip_min/max; "
                          "this layer uses other settings")
-    return {"cell": cell, "num_layers": layer._num_layers, "num_hiddens": layer._hidden_size,
-            "vocab_size": model.vocab_size, "bidirectional": layer._dir == 2,
-            "dropout": float(layer._dropout)}
+    return {"cell": c.cell, "num_layers": c.num_layers, "num_hiddens": c.num_hiddens,
+            "vocab_size": model.vocab_size, "bidirectional": c.bidirectional, "dropout": c.dropout}
 
 
 def build_model(config):
@@ -67,18 +64,13 @@ def _is_int(value, low=1):
 
 
 def read_manifest(path):
-    """The manifest: ``{'d2lrnn_checkpoint': 2, 'current': 'save-N' or None, 'sha256': {...}}``,
-    or a format-1 ``{file name: sha256}``."""
+    """The manifest: ``{'d2lrnn_checkpoint': 2, 'current': 'save-N' or None, 'sha256': {file: digest}}``."""
     manifest = _read_json(path)
     if not isinstance(manifest, dict):
         _fail(path, f"holds a JSON {type(manifest).__name__}, not an object")
-    if "d2lrnn_checkpoint" not in manifest:  # format 1
-        if set(manifest) != set(FILES) or not all(isinstance(v, str) for v in manifest.values()):
-            _fail(path, f"does not list the files {list(FILES)} with their SHA-256")
-        return manifest
     current, digests = manifest.get("current"), manifest.get("sha256")
-    if manifest["d2lrnn_checkpoint"] != 2:
-        _fail(path, f"has checkpoint format {manifest['d2lrnn_checkpoint']!r}; this d2lrnn reads formats 1 and 2")
+    if manifest.get("d2lrnn_checkpoint") != FORMAT:
+        _fail(path, f"has checkpoint format {manifest.get('d2lrnn_checkpoint')!r}; this d2lrnn reads format {FORMAT}")
     if not (current is None or isinstance(current, str) and current.startswith("save-")
             and current[5:].isdigit()):
         _fail(path, f"names {current!r} as the current save (expected 'save-N' or null)")
@@ -88,26 +80,25 @@ def read_manifest(path):
     return manifest
 
 
-def read_config(path, formats):
+def read_config(path):
     """``config.json``, with every field's type and range checked."""
     config = _read_json(path)
     if not isinstance(config, dict):
         _fail(path, f"holds a JSON {type(config).__name__}, not an object")
-    config = {"bidirectional": False, "dropout": 0.0, "extra": {}, **config}  # older checkpoints
-    if config.get("format") not in formats:
-        _fail(path, f"has format {config.get('format')!r}; this d2lrnn reads formats {list(formats)}")
+    if config.get("format") != FORMAT:
+        _fail(path, f"has format {config.get('format')!r}; this d2lrnn reads format {FORMAT}")
     if config.get("cell") not in LAYER_CLASSES:
         _fail(path, f"has cell {config.get('cell')!r}; expected one of {sorted(LAYER_CLASSES)}")
     for name in ("num_layers", "num_hiddens", "vocab_size"):
         if not _is_int(config.get(name)):
             _fail(path, f"has {name} {config.get(name)!r}; expected a positive integer")
-    if not isinstance(config["bidirectional"], bool):
-        _fail(path, f"has bidirectional {config['bidirectional']!r}; expected true or false")
-    dropout = config["dropout"]
+    if not isinstance(config.get("bidirectional"), bool):
+        _fail(path, f"has bidirectional {config.get('bidirectional')!r}; expected true or false")
+    dropout = config.get("dropout")
     if not is_number(dropout) or not 0 <= dropout < 1:
         _fail(path, f"has dropout {dropout!r}; expected a number from 0 to below 1")
-    if not isinstance(config["extra"], dict):
-        _fail(path, f"has extra {config['extra']!r}; expected an object")
+    if not isinstance(config.get("extra"), dict):
+        _fail(path, f"has extra {config.get('extra')!r}; expected an object")
     return config
 
 

@@ -11,18 +11,21 @@ import sys
 
 import mxnet as mx
 
-from . import checkpoint, settings
-from .data import load_data_books, load_data_time_machine, split_corpus
-from .device import gpu_problem, try_gpu
-from .download import DownloadError
-from .models import RNNModel, make_rnn_layer
-from .predict import predict_rnn_gluon
-from .training import TrainingDivergedError, train, train_and_predict_rnn_gluon
-from ._args import check_positive, check_seed
+from .. import facts
+from ..chapter2019 import train_and_predict_rnn_gluon
+from ..data import load_data_books, load_data_time_machine, split_corpus
+from ..download import DownloadError
+from ..env.device import gpu_problem, try_gpu
+from ..facts import (FRACTION, NON_NEGATIVE_INT, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER,
+                     SETTING_RULES, Rule)
+from ..models import RNNModel, make_rnn_layer
+from ..predict import predict_rnn_gluon
+from ..training import TrainingDivergedError, train
+from . import checkpoint
 
 # The chapter's settings; a resumed run takes the checkpoint's settings instead.
-MODEL_DEFAULTS = dict(settings.MODEL)
-TRAIN_DEFAULTS = {**settings.TRAINING, "seed": None, "books": None, "valid_fraction": None}
+MODEL_DEFAULTS = dict(facts.MODEL)
+TRAIN_DEFAULTS = {**facts.TRAINING, "seed": None, "books": None, "valid_fraction": None}
 COMMANDS = ("train", "generate")
 
 
@@ -30,25 +33,25 @@ class CommandError(Exception):
     """A runtime problem to report in one line and exit with status 1."""
 
 
-def _arg_type(convert, ok, requirement):
-    """An argparse ``type=``: ``convert`` the text, then insist on ``ok(value)``."""
+def _arg_type(rule):
+    """An argparse ``type=`` from one of the argument rules in ``facts``: parse the text, then check it."""
     def parse(text):
         try:
-            value = convert(text)
+            value = rule.parse(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {rule.requirement}, got {text!r}") from None
+        if not rule.ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule.requirement}, got {value}")
         return value
     return parse
 
 
-_positive_int = _arg_type(int, lambda v: v >= 1, "a positive integer")
-_non_negative_int = _arg_type(int, lambda v: v >= 0, "an integer >= 0")
-_positive_float = _arg_type(float, lambda v: 0 < v < float("inf"), "a positive finite number")
-_non_negative_float = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
-_fraction = _arg_type(float, lambda v: 0 < v < 1, "a number strictly between 0 and 1, e.g. 0.1")
-_temperature = _arg_type(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0 (0 = greedy)")
+_positive_int = _arg_type(POSITIVE_INT)
+_non_negative_int = _arg_type(NON_NEGATIVE_INT)
+_positive_float = _arg_type(POSITIVE_NUMBER)
+_non_negative_float = _arg_type(NON_NEGATIVE_NUMBER)
+_fraction = _arg_type(FRACTION)
+_temperature = _arg_type(Rule(NON_NEGATIVE_NUMBER.requirement + " (0 = greedy)", NON_NEGATIVE_NUMBER.ok, float))
 
 
 def _add_device(p):
@@ -72,27 +75,40 @@ def build_parser():
     return parser
 
 
+def _chapter(name):
+    """The chapter's value of setting ``name``, as the help texts show it ('5', not '5.0')."""
+    value = {**MODEL_DEFAULTS, **TRAIN_DEFAULTS}[name]
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _add_train_command(sub):
+    c = _chapter
     t = sub.add_parser(
         "train", help="train a model (the default command)",
         description="Train a model and print perplexity and samples, as the chapter does. "
-                    "Defaults are the chapter's: 2-layer LSTM, 256 hidden units, 500 epochs, "
-                    "35 steps, batch 32, lr 5, clipping 1, the first 10,000 characters.")
-    t.add_argument("--cell", choices=["lstm", "gru", "rnn"], default=None,
-                   help="recurrent cell; rnn uses tanh (default lstm)")
-    t.add_argument("--num-layers", type=_positive_int, default=None, help="stacked layers (default 2)")
-    t.add_argument("--num-hiddens", type=_positive_int, default=None, help="hidden units per layer (default 256)")
-    t.add_argument("--num-epochs", "--epochs", type=_positive_int, default=settings.NUM_EPOCHS,
-                   help=f"epochs to train, more epochs when resuming (default {settings.NUM_EPOCHS})")
-    t.add_argument("--num-steps", type=_positive_int, default=None, help="time steps per minibatch (default 35)")
-    t.add_argument("--batch-size", type=_positive_int, default=None, help="sequences per minibatch (default 32)")
-    t.add_argument("--lr", type=_positive_float, default=None, help="SGD learning rate (default 5)")
+                    f"Defaults are the chapter's: {c('num_layers')}-layer {c('cell').upper()}, "
+                    f"{c('num_hiddens')} hidden units, {facts.NUM_EPOCHS} epochs, "
+                    f"{c('num_steps')} steps, batch {c('batch_size')}, lr {c('lr')}, clipping "
+                    f"{c('clipping_theta')}, the first {TRAIN_DEFAULTS['num_examples']:,} characters.")
+    # Settings default to None, so that a resumed run can tell a flag from the checkpoint's value.
+    t.add_argument("--cell", choices=list(facts.CELLS), default=None,
+                   help=f"recurrent cell; rnn uses tanh (default {c('cell')})")
+    t.add_argument("--num-layers", type=_positive_int, default=None, help=f"stacked layers (default {c('num_layers')})")
+    t.add_argument("--num-hiddens", type=_positive_int, default=None,
+                   help=f"hidden units per layer (default {c('num_hiddens')})")
+    t.add_argument("--num-epochs", "--epochs", type=_positive_int, default=facts.NUM_EPOCHS,
+                   help="epochs to train, more epochs when resuming (default %(default)s)")
+    t.add_argument("--num-steps", type=_positive_int, default=None,
+                   help=f"time steps per minibatch (default {c('num_steps')})")
+    t.add_argument("--batch-size", type=_positive_int, default=None,
+                   help=f"sequences per minibatch (default {c('batch_size')})")
+    t.add_argument("--lr", type=_positive_float, default=None, help=f"SGD learning rate (default {c('lr')})")
     t.add_argument("--clipping-theta", type=_positive_float, default=None,
-                   help="clip the global gradient norm to this (default 1)")
+                   help=f"clip the global gradient norm to this (default {c('clipping_theta')})")
     t.add_argument("--num-examples", type=_positive_int, default=None,
-                   help="characters of the book to train on (default 10000)")
-    t.add_argument("--sampling", choices=["consecutive", "random"], default=None,
-                   help="minibatch sampling (default consecutive)")
+                   help=f"characters of the book to train on (default {c('num_examples')})")
+    t.add_argument("--sampling", choices=list(facts.SAMPLINGS), default=None,
+                   help=f"minibatch sampling (default {c('sampling')})")
     t.add_argument("--books", type=_positive_int, nargs="+", default=None, metavar="EBOOK",
                    help="train on Project Gutenberg ebooks by number (e.g. 35 36 for The Time "
                         "Machine and The War of the Worlds; --num-examples then applies to each "
@@ -105,14 +121,15 @@ def _add_train_command(sub):
     t.add_argument("--data-dir", default=None,
                    help="where timemachine.txt is cached (default: $D2LRNN_DATA_DIR or a per-user cache)")
     t.add_argument("--prefix", action="append", dest="prefixes", default=None,
-                   help="text to continue when reporting (repeatable; default 'traveller' and 'time traveller')")
+                   help="text to continue when reporting (repeatable; default "
+                        + " and ".join(repr(p) for p in facts.PREFIXES) + ")")
     t.add_argument("--checkpoint-dir", default=None,
                    help="save checkpoints here (a new or empty directory, or an earlier "
                         "checkpoint): every --save-every seconds, at each report, at the end, "
                         "and on Ctrl-C or SIGTERM")
     t.add_argument("--save-every", type=_non_negative_float, default=60.0, metavar="SECONDS",
                    help="with --checkpoint-dir, save after an epoch once this many seconds have "
-                        "passed since the last save (default 60; 0 = every epoch)")
+                        "passed since the last save (default %(default)g; 0 = every epoch)")
     t.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint in --checkpoint-dir, with its model and settings")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -125,7 +142,7 @@ def _add_generate_command(sub):
                                    "default) picks the most likely character each time.")
     g.add_argument("--checkpoint", required=True, help="checkpoint directory written by 'train --checkpoint-dir'")
     g.add_argument("--prefix", required=True, help="text to continue (characters in the model's vocabulary)")
-    g.add_argument("--num-chars", type=_non_negative_int, default=100, help="characters to generate (default 100)")
+    g.add_argument("--num-chars", type=_non_negative_int, default=100, help="characters to generate (default %(default)s)")
     g.add_argument("--temperature", type=_temperature, default=0.0,
                    help="0 = greedy (default); 1 = sample from the model; <1 sharper, >1 more random")
     g.add_argument("--top-k", type=_positive_int, default=None, help="sample only among the k most likely characters")
@@ -168,31 +185,10 @@ def load_corpus(s, data_dir):
     return [i for p in parts for i in p[0]], [i for p in parts for i in p[1]], vocab
 
 
-def _saved_setting_ok(name, value):
-    """True when a training setting stored in a checkpoint has a usable type and value."""
-    try:
-        if name in ("num_steps", "batch_size", "num_examples"):
-            check_positive(name, value)
-        elif name in ("lr", "clipping_theta"):
-            check_positive(name, value, integer=False)
-        elif name == "seed":
-            check_seed(value)
-        elif name == "sampling":
-            return value in ("consecutive", "random")
-        elif name == "books":
-            return value is None or isinstance(value, list) and bool(value) and all(
-                _saved_setting_ok("num_examples", book) for book in value)
-        elif name == "valid_fraction":
-            return value is None or _saved_setting_ok("lr", value) and value < 1
-    except ValueError:
-        return False
-    return True
-
-
 def _check_saved_settings(extra, directory):
     """Raise ``CheckpointError`` unless the training settings a checkpoint stored are usable."""
     for name, value in extra.items():
-        if name in TRAIN_DEFAULTS and not _saved_setting_ok(name, value):
+        if name in SETTING_RULES and not SETTING_RULES[name].ok(value):
             raise checkpoint.CheckpointError(
                 f"{directory}: config.json has the training setting {name} = {value!r}, which "
                 "cannot be used; the checkpoint was edited or damaged, start a new run")
@@ -237,7 +233,7 @@ def run_train(args):
                   live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra,
                   save_every=args.save_every, valid_indices=valid_indices)
     train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
-                  s["clipping_theta"], s["batch_size"], args.prefixes or list(settings.PREFIXES))
+                  s["clipping_theta"], s["batch_size"], args.prefixes or list(facts.PREFIXES))
     if args.resume:
         history = train(model, *train_args, history=history, **common)
     else:

@@ -1,6 +1,6 @@
 """Copy the notebooks into a folder of your own, so that running them leaves the clone as it is.
 
-``python -m d2lrnn.workspace [DIR]`` (default ``workspace/``, which git ignores). Files
+``python tools/workspace.py [DIR]`` (default ``workspace/``, which git ignores). Files
 already in DIR are never overwritten: run it again after a ``git pull`` to get new
 notebooks without losing your work. Exit status 0, or 1 with one ``error:`` line.
 """
@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ._repo import notebooks_dir
+from _repo import notebooks_dir  # tools/_repo.py (this folder is on sys.path)
 
 
 def copy_notebooks(dest, source=None):
@@ -40,7 +40,7 @@ def copy_notebooks(dest, source=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m d2lrnn.workspace",
+        prog="python tools/workspace.py",
         description="Copy the notebooks to a folder of your own (files already there are kept), "
                     "then open that folder in JupyterLab: the clone stays as it is.")
     parser.add_argument("dir", nargs="?", default="workspace", help="where to copy (default: workspace)")

@@ -11,8 +11,6 @@ removed the next time the directory is used.
 
 A directory is used for checkpoints only when it is new, empty, or already a
 d2lrnn checkpoint (``prepare``); nothing else in it is ever deleted or renamed.
-Checkpoints of format 1 (the files directly in the directory) still load, and the
-next save converts them.
 """
 import dataclasses
 import json
@@ -25,16 +23,14 @@ from pathlib import Path
 
 from mxnet.base import MXNetError
 
-from ._mxnet_errors import mxnet_reason
-
-from .checkpoint_files import (FILES, CheckpointError, build_model, model_config, read_config,
+from ..env._mxnet_errors import mxnet_reason
+from .checkpoint_files import (FILES, FORMAT, CheckpointError, build_model, model_config, read_config,
                                read_history, read_manifest, read_vocab, sha256)
-from .history import History
+from ..history import History
 
 __all__ = ["CheckpointError", "FORMAT", "check_compatible", "describe", "load", "model_config",
            "prepare", "save"]
 
-FORMAT = 2
 MANIFEST = "manifest.json"
 SAVE = re.compile(r"save-(\d+)")
 # Entries of ours that a save leaves only when it is interrupted.
@@ -55,7 +51,7 @@ def _one_line(e, directory=None):
 
 
 def _owned(directory):
-    """True when ``directory`` holds a d2lrnn manifest (any format)."""
+    """True when ``directory`` holds a d2lrnn manifest."""
     path = directory / MANIFEST
     if not path.is_file():
         return False
@@ -104,8 +100,7 @@ def _clean_leftovers(directory, current):
     removed = []
     for p in directory.iterdir():
         superseded = SAVE.fullmatch(p.name) and p.name != current and p.is_dir()
-        old_format = current is not None and p.name in FILES and p.is_file()  # after a conversion
-        if LEFTOVER.fullmatch(p.name) or superseded or old_format:
+        if LEFTOVER.fullmatch(p.name) or superseded:
             shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
             removed.append(p.name)
     return removed
@@ -174,9 +169,9 @@ def save(directory, model, vocab, history=None, extra=None):
     for p in model.collect_params().values():
         try:
             p.data()
-        except (RuntimeError, MXNetError):
-            raise ValueError("the model's parameters are not initialised yet (or their shapes are "
-                             "deferred): initialise it and run it on one minibatch before saving") from None
+        except RuntimeError:
+            raise ValueError("the model's parameters are not initialised yet: call "
+                             "model.initialize() before saving") from None
     directory = prepare(directory)
     name = _next_save_name(directory)
     partial = directory / f".partial-{name}"
@@ -206,31 +201,17 @@ def describe(directory):
     return f"the checkpoint of epoch {history.epoch[-1]}" if history.epoch else "a checkpoint"
 
 
-def _legacy_hint(directory):
-    """A hint naming hidden copies that d2lrnn 0.1's interrupted saves left beside ``directory``."""
-    if not directory.parent.is_dir():
-        return ""
-    copies = sorted(p for p in directory.parent.glob(f".{directory.name}.*")
-                    if p.is_dir() and (p.name.endswith(".tmp") or ".old-" in p.name))
-    if not copies:
-        return ""
-    return (f". An interrupted save of an earlier d2lrnn version left {', '.join(map(str, copies))}: "
-            f"if one holds your run, rename it to {directory}")
-
-
 def _locate(directory):
     """The folder holding the files of the checkpoint in ``directory`` and their manifest digests."""
     if not directory.is_dir():
         raise CheckpointError(
             f"no checkpoint directory at {directory}; train with a checkpoint directory first "
-            f"(python -m d2lrnn train --checkpoint-dir DIR){_legacy_hint(directory)}")
+            "(python -m d2lrnn train --checkpoint-dir DIR)")
     path = directory / MANIFEST
     if not path.is_file():
         raise CheckpointError(f"{directory} is not a checkpoint: manifest.json is missing "
-                              f"(this is not a d2lrnn checkpoint directory){_legacy_hint(directory)}")
+                              "(this is not a d2lrnn checkpoint directory)")
     manifest = read_manifest(path)
-    if "d2lrnn_checkpoint" not in manifest:  # format 1: the files beside the manifest
-        return directory, manifest
     if manifest["current"] is None:
         raise CheckpointError(f"{directory} holds no saved model yet: the training run that "
                               "created it stopped before its first save")
@@ -246,7 +227,7 @@ def _read_all(directory):
         if sha256(path) != digests[name]:
             raise CheckpointError(f"{path} does not match the checkpoint's manifest: the file is "
                                   "truncated or was changed after saving; save the checkpoint again")
-    config = read_config(folder / "config.json", (1, FORMAT))
+    config = read_config(folder / "config.json")
     vocab = read_vocab(folder / "vocab.json", config["vocab_size"])
     history = read_history(folder / "history.json")
     return config, vocab, history, folder

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from ._threads import ENV_VAR as OMP_ENV, WAIT_POLICY_ENV, available_cpus
-from .download import DATA_DIR_ENV
 
 QUICK_ENV = "D2LRNN_QUICK"
+DATA_DIR_ENV = "D2LRNN_DATA_DIR"  # where download.fetch looks for and caches the data
 USAGE_ERROR = 2  # the command line's exit status for a usage error
 
 
