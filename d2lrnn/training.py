@@ -118,8 +118,21 @@ def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
         f"The weights of epoch {epoch - 1} were restored.", history)
 
 
-def _check_extras(vocab, batch_size, valid_indices, save_every):
-    """Raise ``ValueError`` for held-out data or a save interval that training cannot use."""
+def _epoch_lr(lr, lr_schedule, epoch):
+    """``lr`` times ``lr_schedule(epoch)`` (``lr`` without a schedule); ``ValueError`` for a bad factor."""
+    if lr_schedule is None:
+        return lr
+    factor = lr_schedule(epoch)
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < float("inf"):
+        raise ValueError(f"lr_schedule({epoch}) returned {factor!r}; it must return a positive number, "
+                         "the factor by which lr is multiplied in that epoch")
+    return lr * factor
+
+
+def _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule=None):
+    """Raise ``ValueError`` for held-out data, a save interval or a schedule that training cannot use."""
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise ValueError(f"lr_schedule must be None or a function of the epoch number, got {lr_schedule!r}")
     if valid_indices is not None:
         corpus_array(valid_indices, len(vocab))
         check_eval_length(valid_indices, batch_size)
@@ -151,7 +164,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
           checkpoint_dir=None, checkpoint_extra=None, save_every=60.0, hybridize=True,
-          valid_indices=None):
+          valid_indices=None, lr_schedule=None):
     """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
     SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
@@ -171,11 +184,12 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     ``TrainingDivergedError`` is raised. With ``valid_indices`` the perplexity on that
     held-out text (``evaluate_perplexity``) is recorded after every epoch in
     ``history.val_perplexity`` and printed on the epoch lines; the seconds recorded
-    are training time only.
+    are training time only. ``lr_schedule(epoch)``, a function of the epoch number (counted
+    on from ``history``), gives the factor by which ``lr`` is multiplied in that epoch.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
-    _check_extras(vocab, batch_size, valid_indices, save_every)
+    _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
     _prepare_model(model, vocab, ctx, hybridize)  # now the starting weights can be kept
     # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
     corpus = corpus_array(corpus_indices, len(vocab))
@@ -194,10 +208,11 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     try:
         with StopOnInterrupt() as interrupt:
             for epoch in range(first, first + num_epochs):
+                epoch_lr = _epoch_lr(lr, lr_schedule, epoch)
                 start = time.perf_counter()
                 result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
                                     epoch_rng(seed, epoch), sampling == "random", loss,
-                                    [p.data(ctx) for p in trainable], lr, clipping_theta, interrupt)
+                                    [p.data(ctx) for p in trainable], epoch_lr, clipping_theta, interrupt)
                 if result is None:
                     history.interrupted, history.stop_signal = True, interrupt.requested
                     monitor.write(f"stopped during epoch {epoch}; the history holds the {len(history)} "
@@ -208,7 +223,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 if is_diverged(ppl, len(vocab)):
                     for p, good in zip(param_list, last_good):
                         p.set_data(good)
-                    raise _diverged(epoch, ppl, vocab, lr, clipping_theta, history)
+                    raise _diverged(epoch, ppl, vocab, epoch_lr, clipping_theta, history)
                 seconds = time.perf_counter() - start
                 val_ppl = None if valid_indices is None else \
                     evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
