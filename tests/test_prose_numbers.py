@@ -29,7 +29,6 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 # Not yet annotated; each entry says why. New notebooks are checked from the start.
 NOT_YET_ANNOTATED = {
-    "deep-rnn-scratch.ipynb": "issue 13's corrections to this notebook are being applied separately",
     "exercises/deep-rnn-scratch.ipynb": "student versions, being rebuilt as nbgrader sources",
     "exercises/gru-vs-lstm.ipynb": "student versions, being rebuilt as nbgrader sources",
     "exercises/more-books.ipynb": "student versions, being rebuilt as nbgrader sources",
