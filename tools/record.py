@@ -9,8 +9,10 @@ Usage, from anywhere (with the repository's virtual environment):
 Stored outputs must come from an otherwise idle machine: before each step the script waits
 until the 1-minute load average is below ``--max-load`` (default 1), at most ``--wait``
 seconds, and stops if it is not. A results step runs its script as its own command (the
-scripts record the machine and its load in their JSON files). A notebook step executes the
-notebook in place in its folder, as JupyterLab would (no time limit), and removes the
+scripts record the machine and its load in their JSON files), each of its two runs at a time
+with ``OMP_NUM_THREADS=1``. A notebook step executes the notebook in place in its folder, as
+JupyterLab would (no time limit), with ``OMP_NUM_THREADS`` unset so that ``d2lrnn`` gives
+MXNet one thread per core, as a student's kernel gets; it removes the
 execution timestamps that nbclient adds to the cells' metadata; each notebook's first cell
 prints the machine's load itself. After the last notebook, ``tools/run_times.py --write``
 updates the run-time table of docs/teaching.md.
@@ -59,8 +61,9 @@ def execute_notebook(path):
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
+    env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
     NotebookClient(nb, timeout=None, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute(env=env)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
@@ -89,7 +92,8 @@ def main(argv=None):
         if isinstance(what, str):
             execute_notebook(REPO / what)
         else:
-            subprocess.run([sys.executable, str(REPO / what[0]), *what[1:]], check=True, cwd=REPO)
+            subprocess.run([sys.executable, str(REPO / what[0]), *what[1:]], check=True, cwd=REPO,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"))
         print(f"{time.strftime('%H:%M:%S')} {name}: done in {time.perf_counter() - start:.0f} s", flush=True)
     subprocess.run([sys.executable, str(REPO / "tools" / "run_times.py"), "--write"], check=True)
     return 0
