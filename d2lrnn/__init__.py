@@ -60,6 +60,7 @@ _EXPORTS = {
     "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "train_and_predict_rnn",
                     "train_and_predict_rnn_gluon", "train_and_predict_rnn_model", "use_svg_display"),
     "checks": (),
+    "verdicts": (),
     "facts": (),
     "env.device": ("try_all_gpus", "try_gpu"),
     "runs.checkpoint": (),

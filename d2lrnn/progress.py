@@ -83,11 +83,14 @@ class TrainingMonitor:
 
     def epoch_done(self, history):
         epoch = history.epoch[-1]
-        if self.bar is not None:
-            self.bar.set_postfix(epoch=epoch, perplexity=f"{history.perplexity[-1]:.3f}",
-                                 tokens_per_s=f"{history.num_tokens[-1] / history.seconds[-1]:,.0f}")
-            self.bar.update(1)
         done = epoch - self.first_epoch + 1
+        if self.bar is not None:
+            # Training throughput of this run so far, as History.tokens_per_sec counts it (not the last
+            # epoch's alone): the bar's last value is the speed that the history reports for the run.
+            tokens_per_s = sum(history.num_tokens[-done:]) / sum(history.seconds[-done:])
+            self.bar.set_postfix(epoch=epoch, perplexity=f"{history.perplexity[-1]:.3f}",
+                                 tokens_per_s=f"{tokens_per_s:,.0f}")
+            self.bar.update(1)
         if self.plot is not None and (done % self.every == 0 or done == self.num_epochs):
             self.plot.update(history)
 

@@ -55,10 +55,22 @@ def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
         check_prefix(prefix, vocab)
 
 
-def _report_epochs(num_epochs):
-    """The chapter prints four times (at each quarter) and predicts at the half and the end."""
+def _report_epochs(num_epochs, first=1, predict_epochs=None):
+    """The chapter prints four times (at each quarter) and predicts at the half and the end.
+
+    Counted in epochs of this run (1 to ``num_epochs``). ``predict_epochs``, epoch numbers
+    as the history counts them (from ``first``), replaces the chapter's two predictions.
+    """
     report = sorted({max(1, k * num_epochs // 4) for k in range(1, 5)})
     predict = {max(1, num_epochs // 2), num_epochs}
+    if predict_epochs is not None:
+        last = first + num_epochs - 1
+        outside = [e for e in predict_epochs if isinstance(e, bool) or not isinstance(e, numbers.Integral)
+                   or not first <= e <= last]
+        if isinstance(predict_epochs, (str, bytes)) or outside:
+            raise ValueError(f"predict_epochs must be epoch numbers of this run, {first} to {last}; "
+                             f"got {outside or predict_epochs!r}")
+        predict = {e - first + 1 for e in predict_epochs}
     return report, predict
 
 
@@ -118,8 +130,21 @@ def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
         f"The weights of epoch {epoch - 1} were restored.", history)
 
 
-def _check_extras(vocab, batch_size, valid_indices, save_every):
-    """Raise ``ValueError`` for held-out data or a save interval that training cannot use."""
+def _epoch_lr(lr, lr_schedule, epoch):
+    """``lr`` times ``lr_schedule(epoch)`` (``lr`` without a schedule); ``ValueError`` for a bad factor."""
+    if lr_schedule is None:
+        return lr
+    factor = lr_schedule(epoch)
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < float("inf"):
+        raise ValueError(f"lr_schedule({epoch}) returned {factor!r}; it must return a positive number, "
+                         "the factor by which lr is multiplied in that epoch")
+    return lr * factor
+
+
+def _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule=None):
+    """Raise ``ValueError`` for held-out data, a save interval or a schedule that training cannot use."""
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise ValueError(f"lr_schedule must be None or a function of the epoch number, got {lr_schedule!r}")
     if valid_indices is not None:
         corpus_array(valid_indices, len(vocab))
         check_eval_length(valid_indices, batch_size)
@@ -138,9 +163,10 @@ def _prepare_model(model, vocab, ctx, hybridize):
 
 
 def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
-    """The chapter's epoch line, and a prediction for each of ``prefixes``."""
+    """The chapter's epoch line (without a time when ``seconds`` is None), and a prediction for each of ``prefixes``."""
     valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
-    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}, time {seconds:.2f} sec")
+    clock = "" if seconds is None else f", time {seconds:.2f} sec"
+    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}{clock}")
     for prefix in prefixes:
         monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
 
@@ -151,7 +177,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
           batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
           verbose=True, progress="auto", live_plot="auto", history=None,
           checkpoint_dir=None, checkpoint_extra=None, save_every=60.0, hybridize=True,
-          valid_indices=None):
+          valid_indices=None, lr_schedule=None, predict_epochs=None):
     """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
 
     SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
@@ -171,12 +197,15 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     ``TrainingDivergedError`` is raised. With ``valid_indices`` the perplexity on that
     held-out text (``evaluate_perplexity``) is recorded after every epoch in
     ``history.val_perplexity`` and printed on the epoch lines; the seconds recorded
-    are training time only.
+    are training time only. ``lr_schedule(epoch)``, a function of the epoch number (counted
+    on from ``history``), gives the factor by which ``lr`` is multiplied in that epoch.
+    ``predict_epochs`` (epoch numbers of this run) prints the epoch line and the predictions
+    at those epochs instead of the chapter's half and end; the four timed lines stay.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
     check_ctx(ctx)
-    _check_extras(vocab, batch_size, valid_indices, save_every)
+    _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
     _prepare_model(model, vocab, ctx, hybridize)  # now the starting weights can be kept
     # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
     corpus = corpus_array(corpus_indices, len(vocab))
@@ -187,7 +216,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     history.interrupted, history.stop_signal = False, None
     saver = _Saver(checkpoint_dir, save_every, model, vocab, history, checkpoint_extra)
     first = len(history) + 1
-    report, predict = _report_epochs(num_epochs)
+    report, predict = _report_epochs(num_epochs, first, predict_epochs)
     monitor = TrainingMonitor(num_epochs, first, progress, live_plot)
     loss = gloss.SoftmaxCrossEntropyLoss()
     last_good = [p.data(ctx).copy() for p in param_list]
@@ -195,10 +224,11 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     try:
         with StopOnInterrupt() as interrupt:
             for epoch in range(first, first + num_epochs):
+                epoch_lr = _epoch_lr(lr, lr_schedule, epoch)
                 start = time.perf_counter()
                 result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
                                     epoch_rng(seed, epoch), sampling == "random", loss,
-                                    [p.data(ctx) for p in trainable], lr, clipping_theta, interrupt)
+                                    [p.data(ctx) for p in trainable], epoch_lr, clipping_theta, interrupt)
                 if result is None:
                     history.interrupted, history.stop_signal = True, interrupt.requested
                     monitor.write(f"stopped during epoch {epoch}; the history holds the {len(history)} "
@@ -209,7 +239,7 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 if is_diverged(ppl, len(vocab)):
                     for p, good in zip(param_list, last_good):
                         p.set_data(good)
-                    raise _diverged(epoch, ppl, vocab, lr, clipping_theta, history)
+                    raise _diverged(epoch, ppl, vocab, epoch_lr, clipping_theta, history)
                 seconds = time.perf_counter() - start
                 val_ppl = None if valid_indices is None else \
                     evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
@@ -217,8 +247,9 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
                 last_good = [p.data(ctx).copy() for p in param_list]
                 monitor.epoch_done(history)
                 done = epoch - first + 1
-                if done in report and verbose:
-                    _print_report(monitor, epoch, ppl, val_ppl, time.perf_counter() - period_start,
+                if (done in report or done in predict) and verbose:
+                    period = time.perf_counter() - period_start if done in report else None
+                    _print_report(monitor, epoch, ppl, val_ppl, period,
                                   prefixes if done in predict else (), pred_len, model, vocab, ctx)
                 saver.save(now=done in report or done == num_epochs)
                 if done in report:

@@ -7,6 +7,7 @@ runs than a student should wait for, so this script makes them, with exactly the
 notebooks' settings, and writes ``notebooks/results/<study>.json``, which the notebooks
 load and plot.
 
+    .venv/bin/python scripts/lr_sweep.py                      # first: each cell's learning rate
     .venv/bin/python scripts/multiseed.py gru-vs-lstm --seeds 0 1 2 --jobs 2
     .venv/bin/python scripts/multiseed.py more-books --seeds 0 1 2 --jobs 2
 
@@ -17,6 +18,10 @@ The parent imports no MXNet. The file is rewritten after every finished run, see
 so a run stopped early keeps every complete result. ``--quick`` trains for a moment on a
 few thousand characters, to try the script (its results are not worth keeping, and it
 writes to ``--out`` only, default a temporary file).
+
+The learning rate of each cell in ``gru-vs-lstm`` is the one that ``scripts/lr_sweep.py``
+chose (``notebooks/results/gru-vs-lstm-sweep.json``, or ``--sweep FILE``); the one- and
+three-layer LSTMs use the LSTM's.
 """
 import argparse
 import concurrent.futures
@@ -36,7 +41,7 @@ RESULTS = ROOT / "notebooks" / "results"
 # The notebooks' settings. Change them here and in the notebook together.
 GRU_VS_LSTM = {
     "num_examples": 50000, "valid_fraction": 0.1, "num_hiddens": 256, "num_steps": 35,
-    "batch_size": 32, "num_epochs": 40, "clipping_theta": 1, "lrs": {"rnn": 1, "gru": 5, "lstm": 5},
+    "batch_size": 32, "num_epochs": 40, "clipping_theta": 1, "lrs": None,  # None: from the sweep
     "prefixes": ["the time traveller"],
     "runs": {  # label: (cell, num_layers)
         "RNN, 2 layers": ["rnn", 2],
@@ -68,8 +73,35 @@ def _history_dict(history):
             "num_tokens": history.num_tokens}
 
 
-def child(study, label, seed, quick):
-    """Train one configuration with one seed, as the notebook does; return a JSON-able dict."""
+SWEEP = RESULTS / "gru-vs-lstm-sweep.json"
+
+
+def chosen_lrs(sweep_path):
+    """The learning rate per cell that the sweep in ``sweep_path`` chose; SystemExit if there is none."""
+    try:
+        sweep = json.loads(Path(sweep_path).read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"error: {sweep_path} does not exist; run scripts/lr_sweep.py first (or pass --sweep)") from None
+    if not sweep.get("complete") or not sweep.get("chosen"):
+        raise SystemExit(f"error: {sweep_path} holds no complete sweep; run scripts/lr_sweep.py again")
+    return sweep["chosen"]
+
+
+def study_settings(study, sweep_path):
+    """The settings of ``study``; for gru-vs-lstm with the learning rates chosen by the sweep."""
+    settings = json.loads(json.dumps(STUDIES[study]))
+    if study == "gru-vs-lstm":
+        settings["lrs"] = chosen_lrs(sweep_path)
+        settings["lrs_from"] = Path(sweep_path).name
+    return settings
+
+
+def child(study, label, seed, quick, lr=None):
+    """Train one configuration with one seed, as the notebook does; return a JSON-able dict.
+
+    gru-vs-lstm takes its learning rate ``lr`` from the caller. A run that diverges
+    returns its epochs so far and the error's message under ``diverged``.
+    """
     import d2lrnn as d2l  # before mxnet: sets the threads and NumPy's bool
     import mxnet as mx
     from mxnet import init
@@ -87,9 +119,16 @@ def child(study, label, seed, quick):
         mx.random.seed(seed)
         model = d2l.RNNModel(d2l.make_rnn_layer(cell, s["num_hiddens"], num_layers), len(vocab))
         model.initialize(init.Xavier(), ctx=ctx)
-        history = d2l.train(model, train_indices, vocab, ctx, num_epochs, s["num_steps"], s["lrs"][cell],
-                            s["clipping_theta"], s["batch_size"], s["prefixes"], seed=seed,
-                            valid_indices=valid_indices, verbose=False, progress=False, live_plot=False)
+        if lr is None:
+            raise ValueError("gru-vs-lstm runs need their learning rate (--lr)")
+        try:
+            history = d2l.train(model, train_indices, vocab, ctx, num_epochs, s["num_steps"], lr,
+                                s["clipping_theta"], s["batch_size"], s["prefixes"], seed=seed,
+                                valid_indices=valid_indices, verbose=False, progress=False, live_plot=False)
+        except d2l.TrainingDivergedError as error:
+            return {"label": label, "seed": seed, "lr": lr, "num_parameters": d2l.num_parameters(model),
+                    "history": _history_dict(error.history), "held_out": {}, "diverged": str(error),
+                    "wall_seconds": time.perf_counter() - start, "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
         held_out = {}
     else:
         s = MORE_BOOKS
@@ -112,7 +151,8 @@ def child(study, label, seed, quick):
                             live_plot=False)
         held_out = {name: d2l.evaluate_perplexity(model, valid_parts[name], s["batch_size"], s["num_steps"], ctx)
                     for name in BOOKS}
-    return {"label": label, "seed": seed, "num_parameters": d2l.num_parameters(model),
+    return {"label": label, "seed": seed, **({"lr": lr} if lr is not None else {}),
+            "num_parameters": d2l.num_parameters(model),
             "history": _history_dict(history), "held_out": held_out,
             "wall_seconds": time.perf_counter() - start,
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
@@ -166,12 +206,16 @@ def main(argv=None):
                         help="combine the runs of these result files (same study and settings, e.g. seeds "
                              "run on several machines) into --out, and train nothing")
     parser.add_argument("--out", type=Path, help="JSON file to write (default notebooks/results/<study>.json)")
+    parser.add_argument("--sweep", type=Path, default=SWEEP,
+                        help="gru-vs-lstm: the learning-rate sweep to take each cell's rate from "
+                             "(default notebooks/results/gru-vs-lstm-sweep.json)")
     parser.add_argument("--child", nargs=2, metavar=("LABEL", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--lr", type=float, help=argparse.SUPPRESS)  # a child's learning rate
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.study, args.child[0], int(args.child[1]), args.quick)))
+        print(json.dumps(child(args.study, args.child[0], int(args.child[1]), args.quick, args.lr)))
         return 0
-    settings = STUDIES[args.study]
+    settings = study_settings(args.study, args.sweep) if not args.merge else STUDIES[args.study]
     labels = args.labels or list(settings["runs"])
     unknown = sorted(set(labels) - set(settings["runs"]))
     if unknown:
@@ -180,7 +224,8 @@ def main(argv=None):
                        else RESULTS / f"{args.study}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.merge:
-        return merge(args.merge, out, args.study, settings, args.seeds, labels)
+        parts = [json.loads(Path(p).read_text()) for p in args.merge]
+        return merge(args.merge, out, args.study, parts[0]["settings"], args.seeds, labels)
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("OMP_WAIT_POLICY", "passive")
@@ -207,6 +252,8 @@ def main(argv=None):
     def run(label, seed):
         cmd = [sys.executable, str(Path(__file__).resolve()), args.study, "--child", label, str(seed)]
         cmd += ["--quick"] if args.quick else []
+        if args.study == "gru-vs-lstm":
+            cmd += ["--lr", str(settings["lrs"][settings["runs"][label][0]])]
         # Its own session: on Linux with autogroup scheduling, each session gets a fair share of the
         # CPUs, so the runs do not all share the one share of the shell that started the script.
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, start_new_session=True)
@@ -227,9 +274,10 @@ def main(argv=None):
             result["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
             result["complete"] = len(result["runs"]) == len(jobs)
             out.write_text(json.dumps(result, indent=1) + "\n")
-            print(f"{r['label']}, seed {r['seed']}: {r['wall_seconds']:.0f} s, final validation "
-                  f"perplexity {r['history']['val_perplexity'][-1]:.2f} ({len(result['runs'])}/{len(jobs)})",
-                  flush=True)
+            outcome = (f"diverged: {r['diverged']}" if "diverged" in r else
+                       f"final validation perplexity {r['history']['val_perplexity'][-1]:.2f}")
+            print(f"{r['label']}, seed {r['seed']}: {r['wall_seconds']:.0f} s, {outcome} "
+                  f"({len(result['runs'])}/{len(jobs)})", flush=True)
     print(f"wrote {out}")
     return 0
 

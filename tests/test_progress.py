@@ -27,6 +27,18 @@ def test_progress_bar_shows_epoch_perplexity_and_speed(capsys):
     assert "3/3" in err and "perplexity=10.000" in err and "tokens_per_s=2,000" in err
 
 
+def test_the_bar_shows_the_runs_speed_as_the_history_counts_it(capsys):
+    """Not the last epoch's speed: at the end the bar and History give the same tokens per second."""
+    history = d2lrnn.History()
+    monitor = TrainingMonitor(3, first_epoch=1, progress=True, live_plot=False)
+    for epoch, seconds in [(1, 0.5), (2, 0.5), (3, 1.0)]:  # 1,000 tokens each: 2,000, 2,000, 1,000 per second
+        history.append(epoch, 10.0, seconds, 1000)
+        monitor.epoch_done(history)
+    monitor.close(history)
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    assert history.tokens_per_sec == 1500 and "tokens_per_s=1,500" in last, last
+
+
 def test_progress_off_when_asked_or_not_a_terminal(capsys):
     for flag in (False, "auto"):  # under pytest stderr is not a terminal and this is no notebook
         monitor = TrainingMonitor(2, progress=flag, live_plot=flag)
