@@ -3,7 +3,9 @@
 Each ``check_*`` function prints one verdict and returns True (correct) or False. A
 mistake in the checked function, an exception included, is reported in the verdict
 rather than raised, so a notebook never stores an error output. The reference is
-``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers.
+``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers; it is refused
+when handed in as the student's own (``own_work``). Graded cells load these checks anew
+with ``grading.fresh_checks()``; the training-run checks are in ``run_checks``.
 """
 import itertools
 import traceback
@@ -13,6 +15,7 @@ from mxnet import init, nd
 
 from .cells import CELLS as CELL_FACTS
 from .models import LAYER_CLASSES
+from .own_work import refuse_reference
 from .run_checks import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
 from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
@@ -193,6 +196,7 @@ def _cell_diagnoses(cell, X, state, params):
 
 def _check_cell(fn, cell):
     name = f"{cell}_cell"
+    refuse_reference(fn, name, CELLS[cell])
     hint = ("MXNet stores each weight as (num_gates * num_hiddens, num_inputs): multiply with "
             "nd.dot(X, W_x, transpose_b=True)")
     for seed in (0, 1):
@@ -297,6 +301,7 @@ def _chained_layers(inputs, state, params, cell_fn):
 
 
 def _check_deep_rnn(fn):
+    refuse_reference(fn, "deep_rnn", deep_rnn)
     probes = [("rnn", 1, NUM_INPUTS), ("rnn", 3, NUM_HIDDENS), ("rnn", 3, NUM_INPUTS), ("lstm", 2, NUM_INPUTS)]
     for seed, (cell, num_layers, num_inputs) in enumerate(probes):
         inputs, state, params = _stack_case(cell, num_layers, num_inputs, seed)
@@ -343,6 +348,8 @@ def _gluon_layer(cell):
 
 
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
+    refuse_reference(deep_rnn_fn, "deep_rnn", deep_rnn)
+    refuse_reference(cell_fn, f"{cell}_cell", CELLS[cell])
     layer = _gluon_layer(cell)
     layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)

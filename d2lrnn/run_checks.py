@@ -122,7 +122,8 @@ def _layers(num_layers):
 
 def _records(label, history):
     """The History's records of training; a Mistake for anything ``train`` did not make."""
-    if not isinstance(history, History):
+    # By name: grading.fresh_checks loads its own copy of the History class.
+    if type(history).__name__ != History.__name__ or not hasattr(history, "trained_on"):
         raise Mistake(f"{label!r} is a {type(history).__name__}, not the History that d2l.train returns: keep "
                       "what train_run stores")
     if not history.trained_on:

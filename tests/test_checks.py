@@ -3,6 +3,11 @@
 The implementations here are written independently of ``d2lrnn.scratch`` (other
 formulas, other loop orders), so a pass means "computes the same", not "is the same code".
 """
+import functools
+import importlib.util
+import inspect
+import sys
+
 import mxnet as mx
 import pytest
 from mxnet import nd
@@ -210,9 +215,6 @@ def test_lstm_cell_mistakes_are_named(fn, message, capsys):
     (checks.check_rnn_cell, rnn_right, "rnn_cell"),
     (checks.check_gru_cell, gru_right, "gru_cell"),
     (checks.check_lstm_cell, lstm_right, "lstm_cell"),
-    (checks.check_rnn_cell, scratch.rnn_cell, "rnn_cell"),
-    (checks.check_gru_cell, scratch.gru_cell, "gru_cell"),
-    (checks.check_lstm_cell, scratch.lstm_cell, "lstm_cell"),
 ])
 def test_correct_cells_pass(check, fn, name, capsys):
     passed, out = verdict(check, fn, capsys=capsys)
@@ -306,7 +308,7 @@ def test_feeding_inputs_to_every_layer_is_explained_when_the_shapes_clash(capsys
         "layer above reads the outputs of the layer below (4 features)" in out
 
 
-@pytest.mark.parametrize("fn", [stack_time_outer, scratch.deep_rnn, wrong()])
+@pytest.mark.parametrize("fn", [stack_time_outer, wrong()])
 def test_correct_stacking_passes(fn, capsys):
     passed, out = verdict(checks.check_deep_rnn, fn, capsys=capsys)
     assert passed is True
@@ -331,11 +333,78 @@ def test_check_against_gluon_passes_correct_code_and_names_the_stub(capsys):
 
 
 def test_check_against_gluon_catches_a_wrong_cell(capsys):
-    passed, out = verdict(checks.check_against_gluon, scratch.deep_rnn, rnn_right, gru_swapped_gates,
+    passed, out = verdict(checks.check_against_gluon, stack_time_outer, rnn_right, gru_swapped_gates,
                           lstm_right, capsys=capsys)
     assert passed is False
     assert "\u2718 deep_rnn with gru_cell: outputs or state differ from Gluon's rnn.GRU by up to" in out
     assert "run check_gru_cell and check_deep_rnn to find out where" in out
+
+
+# ---------------------------------------------------------------- the package's own solution handed in
+
+@pytest.mark.parametrize("check, fn, message", [
+    (checks.check_rnn_cell, scratch.rnn_cell, "this rnn_cell is the package's own function "
+                                              "(d2lrnn.scratch.rnn_cell), not yours"),
+    (checks.check_gru_cell, scratch.gru_cell, "this gru_cell is the package's own function"),
+    (checks.check_lstm_cell, scratch.lstm_cell, "this lstm_cell is the package's own function"),
+    (checks.check_deep_rnn, scratch.deep_rnn, "this deep_rnn is the package's own function "
+                                              "(d2lrnn.scratch.deep_rnn)"),
+    (checks.check_rnn_cell, scratch.gru_cell, "this rnn_cell is the package's own function "
+                                              "(d2lrnn.scratch.gru_cell)"),
+    (checks.check_lstm_cell, functools.partial(scratch.lstm_cell), "this lstm_cell is the package's own"),
+])
+def test_the_packages_own_functions_are_refused(check, fn, message, capsys):
+    passed, out = verdict(check, fn, capsys=capsys)
+    assert passed is False
+    assert message in out and "Write " in out, out
+
+
+def test_against_gluon_refuses_the_packages_own_functions(capsys):
+    passed, out = verdict(checks.check_against_gluon, scratch.deep_rnn, rnn_right, gru_right, lstm_right,
+                          capsys=capsys)
+    assert passed is False and out.count("this deep_rnn is the package's own function") == 3
+    passed, out = verdict(checks.check_against_gluon, stack_time_outer, rnn_right, scratch.gru_cell, lstm_right,
+                          capsys=capsys)
+    assert passed is False and "\u2718 deep_rnn with gru_cell: this gru_cell is the package's own" in out
+
+
+def pasted(tmp_path, function, strip_comments=False):
+    """``function``'s source from d2lrnn.scratch pasted into a module of its own (as into a notebook cell)."""
+    source = inspect.getsource(function)
+    if strip_comments:
+        source = "\n".join(line.split("  #")[0] for line in source.splitlines())
+    path = tmp_path / f"pasted_{function.__name__}_{strip_comments}.py"
+    path.write_text("from mxnet import nd\n\n\n" + source + "\n")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function.__name__)
+
+
+@pytest.mark.parametrize("check, function", [(checks.check_gru_cell, scratch.gru_cell),
+                                             (checks.check_lstm_cell, scratch.lstm_cell),
+                                             (checks.check_deep_rnn, scratch.deep_rnn)])
+def test_a_pasted_copy_is_refused_and_the_same_code_written_anew_passes(check, function, tmp_path, capsys):
+    passed, out = verdict(check, pasted(tmp_path, function), capsys=capsys)
+    assert passed is False
+    assert f"is a copy of the package's own d2lrnn.scratch.{function.__name__}, comments and all" in out
+    # Without the reference's comments the same statements are what a student may well write: accepted.
+    passed, out = verdict(check, pasted(tmp_path, function, strip_comments=True), capsys=capsys)
+    assert passed is True, out
+
+
+def test_fresh_checks_ignore_what_a_notebook_replaced(monkeypatch, capsys):
+    """A cell that replaces a check, or the reference a check compares with, does not reach fresh_checks()."""
+    from d2lrnn.grading import fresh_checks
+    monkeypatch.setattr(checks, "check_lstm_cell", lambda fn: True)
+    monkeypatch.setitem(scratch.CELLS, "lstm", lstm_swapped_input_forget)
+    fresh = fresh_checks()
+    assert fresh is not checks and fresh.CELLS["lstm"] is not lstm_swapped_input_forget
+    passed, out = verdict(fresh.check_lstm_cell, lstm_swapped_input_forget, capsys=capsys)
+    assert passed is False and "wrong gate order" in out
+    assert not [name for name in sys.modules if name.startswith("_d2lrnn_fresh_")]
+    passed, out = verdict(fresh.check_lstm_cell, lstm_right, capsys=capsys)
+    assert passed is True, out
 
 
 # ---------------------------------------------------------------- training runs
