@@ -4,8 +4,9 @@ Each ``check_*`` function prints one verdict and returns True (correct) or False
 mistake in the checked function, an exception included, is reported in the verdict
 rather than raised, so a notebook never stores an error output. The reference is
 ``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers; it is refused
-when handed in as the student's own (``own_work``). Graded cells load these checks anew
-with ``grading.fresh_checks()``; the training-run checks are in ``run_checks``.
+when handed in as the student's own (``own_work``), and so are pasted copies of it in the
+graded copy that ``grading.fresh_checks()`` loads anew for graded cells. The
+training-run checks are in ``run_checks``.
 """
 import itertools
 import traceback
@@ -20,6 +21,10 @@ from .run_checks import check_divergence, check_runs, expected_num_parameters  #
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
 from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
 
+# True in the copy that grading.fresh_checks() loads for graded cells: pasted copies of the
+# reference are then refused too. The worked solution notebook shows the reference code and
+# runs the checks on it, so ungraded checks accept it (the reference itself never).
+GRADED = False
 TOLERANCE, TOLERANCE_TEXT = 1e-5, "1e-5"
 BATCH_SIZE, NUM_INPUTS, NUM_HIDDENS, NUM_STEPS = 3, 5, 4, 4
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate memory", "o": "output gate",
@@ -196,7 +201,7 @@ def _cell_diagnoses(cell, X, state, params):
 
 def _check_cell(fn, cell):
     name = f"{cell}_cell"
-    refuse_reference(fn, name, CELLS[cell])
+    refuse_reference(fn, name, CELLS[cell], copies=GRADED)
     hint = ("MXNet stores each weight as (num_gates * num_hiddens, num_inputs): multiply with "
             "nd.dot(X, W_x, transpose_b=True)")
     for seed in (0, 1):
@@ -301,7 +306,7 @@ def _chained_layers(inputs, state, params, cell_fn):
 
 
 def _check_deep_rnn(fn):
-    refuse_reference(fn, "deep_rnn", deep_rnn)
+    refuse_reference(fn, "deep_rnn", deep_rnn, copies=GRADED)
     probes = [("rnn", 1, NUM_INPUTS), ("rnn", 3, NUM_HIDDENS), ("rnn", 3, NUM_INPUTS), ("lstm", 2, NUM_INPUTS)]
     for seed, (cell, num_layers, num_inputs) in enumerate(probes):
         inputs, state, params = _stack_case(cell, num_layers, num_inputs, seed)
@@ -348,8 +353,8 @@ def _gluon_layer(cell):
 
 
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
-    refuse_reference(deep_rnn_fn, "deep_rnn", deep_rnn)
-    refuse_reference(cell_fn, f"{cell}_cell", CELLS[cell])
+    refuse_reference(deep_rnn_fn, "deep_rnn", deep_rnn, copies=GRADED)
+    refuse_reference(cell_fn, f"{cell}_cell", CELLS[cell], copies=GRADED)
     layer = _gluon_layer(cell)
     layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)

@@ -1,5 +1,7 @@
 """The graded cells' entry point: ``fresh_checks()``, the exercise checks loaded anew from the installed files.
 
+The copy it returns grades: it also refuses pasted copies of the reference (``own_work``).
+
 A notebook runs in one Python process, so a cell could replace a function of
 ``d2lrnn.checks`` or the reference of ``d2lrnn.scratch`` that a check compares with.
 ``fresh_checks`` reads ``checks.py`` and the package modules it imports from this package's
@@ -32,4 +34,5 @@ def fresh_checks():
     for fn in (checks.check_rnn_cell, checks.check_runs, checks.deep_rnn):  # read from the folder, not a cell
         if Path(fn.__code__.co_filename).resolve().parent != PACKAGE_DIR:
             raise RuntimeError(f"{fn.__name__} was not loaded from {PACKAGE_DIR}; reinstall d2lrnn")
+    checks.GRADED = True  # graded: refuse pasted copies of the reference as well
     return checks

@@ -20,8 +20,8 @@ from .verdict import Mistake
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def refuse_reference(fn, name, reference):
-    """Raise a ``Mistake`` when ``fn`` is ``reference`` (or any function of the package), or a copy of it."""
+def refuse_reference(fn, name, reference, copies=True):
+    """Raise a ``Mistake`` when ``fn`` is ``reference`` (or any function of the package), or with ``copies`` a copy of it."""
     target = fn
     while isinstance(target, functools.partial):
         target = target.func
@@ -31,7 +31,7 @@ def refuse_reference(fn, name, reference):
         raise Mistake(f"this {name} is the package's own function ({getattr(target, '__module__', 'd2lrnn')}."
                       f"{getattr(target, '__name__', name)}), not yours; the check compares your code with it, "
                       f"so handing it in proves nothing. Write {name} in its cell")
-    if _is_copy(target, reference):
+    if copies and _is_copy(target, reference):
         raise Mistake(f"this {name} is a copy of the package's own d2lrnn.scratch.{reference.__name__}, comments "
                       f"and all. Write {name} yourself from the equations above")
 

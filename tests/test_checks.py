@@ -384,12 +384,18 @@ def pasted(tmp_path, function, strip_comments=False):
 @pytest.mark.parametrize("check, function", [(checks.check_gru_cell, scratch.gru_cell),
                                              (checks.check_lstm_cell, scratch.lstm_cell),
                                              (checks.check_deep_rnn, scratch.deep_rnn)])
-def test_a_pasted_copy_is_refused_and_the_same_code_written_anew_passes(check, function, tmp_path, capsys):
-    passed, out = verdict(check, pasted(tmp_path, function), capsys=capsys)
+def test_a_pasted_copy_is_refused_when_graded_and_the_same_code_written_anew_passes(check, function, tmp_path,
+                                                                                    capsys):
+    from d2lrnn.grading import fresh_checks
+    graded = getattr(fresh_checks(), check.__name__)
+    passed, out = verdict(graded, pasted(tmp_path, function), capsys=capsys)
     assert passed is False
     assert f"is a copy of the package's own d2lrnn.scratch.{function.__name__}, comments and all" in out
     # Without the reference's comments the same statements are what a student may well write: accepted.
-    passed, out = verdict(check, pasted(tmp_path, function, strip_comments=True), capsys=capsys)
+    passed, out = verdict(graded, pasted(tmp_path, function, strip_comments=True), capsys=capsys)
+    assert passed is True, out
+    # Ungraded, as the worked solution notebook runs them, the checks accept the shown reference code.
+    passed, out = verdict(check, pasted(tmp_path, function), capsys=capsys)
     assert passed is True, out
 
 

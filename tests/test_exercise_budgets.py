@@ -29,19 +29,31 @@ def cell(nb, grade_id):
     return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def assignments(code):
-    """Module-level ``name = literal`` assignments of a cell (tuples unpacked), outside any ``if``."""
+def assignments(code, quick=False):
+    """``name = literal`` assignments of a cell (tuples unpacked element by element): at module level,
+    or with ``quick`` inside its ``if d2l.quick_mode():`` block."""
+    body = ast.parse(code).body
+    if quick:
+        body = [n for block in body if isinstance(block, ast.If) and "quick_mode" in ast.unparse(block.test)
+                for n in block.body]
     values = {}
-    for node in ast.parse(code).body:
+    for node in body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            names = [t.id for t in target.elts] if isinstance(target, ast.Tuple) else [getattr(target, "id", None)]
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-            values.update(zip(names, value) if isinstance(target, ast.Tuple) else [(names[0], value)])
+            pairs = zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple) and \
+                isinstance(node.value, ast.Tuple) else [(target, node.value)]
+            for name, value in pairs:
+                try:
+                    values[name.id] = ast.literal_eval(value)
+                except ValueError:
+                    continue
     return values
+
+
+def quick_and_full(expression):
+    """(value in quick mode, value otherwise) of ``A if d2l.quick_mode() else B``."""
+    assert isinstance(expression, ast.IfExp) and "quick_mode" in ast.unparse(expression.test)
+    return ast.literal_eval(expression.body), ast.literal_eval(expression.orelse)
 
 
 def train_run_calls(code):
@@ -96,6 +108,22 @@ def test_the_stated_budget_is_the_set_up_cells(gru_vs_lstm):
     assert f"Every model trains for {settings['num_epochs']} epochs" in intro
     assert f"plain RNN (at lr = {runs['RNN, 2 layers'][2]})" in intro
     assert "after 10 epochs" in intro.lower()
+
+
+def test_the_graded_cells_ask_for_the_set_up_cells_epochs():
+    """The checks take the budget from the graded cells themselves (a cell cannot lower it by reassigning num_epochs)."""
+    for name, grade_ids in [("gru-vs-lstm", ("check_q1", "check_q2", "check_q3")), ("more-books", ("check_ex3", "check_ex4"))]:
+        nb = source(name)
+        full, quick = assignments(cell(nb, "train_run"))["num_epochs"], assignments(cell(nb, "train_run"), quick=True)["num_epochs"]
+        for grade_id in grade_ids:
+            tree = ast.parse(cell(nb, grade_id))
+            if name == "gru-vs-lstm":
+                keyword = next(k for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords
+                               if k.arg == "num_epochs")
+                assert quick_and_full(keyword.value) == (quick, full), grade_id
+            else:
+                (budget,) = [n for n in tree.body if isinstance(n, ast.Assign)]
+                assert quick_and_full(budget.value) == ((2 * quick, quick), (2 * full, full)), grade_id
 
 
 def test_gates_rank_lstm_gru_rnn_by_best_validation(gru_vs_lstm):
