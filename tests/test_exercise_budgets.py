@@ -112,9 +112,11 @@ def test_the_stated_budget_is_the_set_up_cells(gru_vs_lstm):
 
 def test_the_graded_cells_ask_for_the_set_up_cells_epochs():
     """The checks take the budget from the graded cells themselves (a cell cannot lower it by reassigning num_epochs)."""
-    for name, grade_ids in [("gru-vs-lstm", ("check_q1", "check_q2", "check_q3")), ("more-books", ("check_ex3", "check_ex4"))]:
+    for name, grade_ids in [("gru-vs-lstm", ("check_q1", "check_q2", "check_q3")),
+                            ("more-books", ("check_ex3", "check_ex4"))]:
         nb = source(name)
-        full, quick = assignments(cell(nb, "train_run"))["num_epochs"], assignments(cell(nb, "train_run"), quick=True)["num_epochs"]
+        set_up = cell(nb, "train_run")
+        full, quick = assignments(set_up)["num_epochs"], assignments(set_up, quick=True)["num_epochs"]
         for grade_id in grade_ids:
             tree = ast.parse(cell(nb, grade_id))
             if name == "gru-vs-lstm":
@@ -179,7 +181,8 @@ def more_books():
             label = ast.literal_eval(args[0])
             books = re.findall(r"train_parts\['([^']+)'\]", ast.unparse(args[1]))
             valid = re.findall(r"valid_parts\['([^']+)'\]", ast.unparse(args[2]))[0]
-            epochs = eval(compile(ast.Expression(args[3]), "<epochs>", "eval"), {"num_epochs": settings["num_epochs"]})
+            epochs = eval(compile(ast.Expression(args[3]), "<epochs>", "eval"),  # e.g. 2 * num_epochs
+                          {"num_epochs": settings["num_epochs"]})
             assert stored_settings["runs"][label][:3] == [books, valid, epochs], label
             labels.append(label)
     runs = {label: {s: stored[label, s] for s in SEEDS} for label in labels}
