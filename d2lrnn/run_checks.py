@@ -56,6 +56,8 @@ def check_divergence(diverged, label, cell, num_layers, lr, num_hiddens, *, trai
 def _shares_text(a, b):
     """True when a stretch of ``OVERLAP_WINDOW`` tokens of ``a``, probed at evenly spaced places, occurs in ``b``."""
     a, b = np.asarray(a).astype("<i4"), np.asarray(b).astype("<i4").tobytes()
+    if len(a) == 0:
+        return False
     window = min(OVERLAP_WINDOW, len(a))
     for start in np.linspace(0, len(a) - window, OVERLAP_PROBES).astype(int):
         chunk, pos = a[start:start + window].tobytes(), 0
