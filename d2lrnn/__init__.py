@@ -58,8 +58,9 @@ _HOMES = {
 _LAZY = {name: module for module, names in _HOMES.items() for name in names}
 # Modules reachable as attributes (``d2lrnn.checkpoint.save``) without an import statement.
 _SUBMODULES = ("cells", "chapter2019", "checkpoint", "checkpoint_files", "checks", "cli", "data",
-               "device", "divergence", "download", "evaluation", "history", "models", "optim", "plotting", "predict",
-               "progress", "sampling", "scratch", "settings", "static_html", "training", "workspace")
+               "device", "divergence", "download", "evaluation", "grading", "history", "models", "optim",
+               "own_work", "plotting", "predict", "progress", "run_checks", "sampling", "scratch", "settings",
+               "static_html", "training", "verdict", "workspace")
 
 __all__ = sorted([*_LAZY, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode",
                   "versions", "__version__"])
