@@ -3,7 +3,10 @@
 Each ``check_*`` function prints one verdict and returns True (correct) or False. A
 mistake in the checked function, an exception included, is reported in the verdict
 rather than raised, so a notebook never stores an error output. The reference is
-``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers.
+``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers; it is refused
+when handed in as the student's own (``own_work``), and so are pasted copies of it in the
+graded copy that ``grading.fresh_checks()`` loads anew for graded cells. The
+training-run checks are in ``run_checks``.
 """
 import itertools
 import traceback
@@ -14,18 +17,20 @@ from mxnet import init, nd
 from .env._mxnet_errors import mxnet_reason
 from .facts import CELLS as CELL_FACTS
 from .models import LAYER_CLASSES
+from .own_work import refuse_reference
+from .run_checks import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
 from .scratch import CELLS, LAYER_PARAMS, deep_rnn
+from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
 
+# True in the copy that grading.fresh_checks() loads for graded cells: pasted copies of the
+# reference are then refused too. The worked solution notebook shows the reference code and
+# runs the checks on it, so ungraded checks accept it (the reference itself never).
+GRADED = False
 TOLERANCE, TOLERANCE_TEXT = 1e-5, "1e-5"
-PASSED, FAILED = "\u2714", "\u2718"  # check mark, cross
 BATCH_SIZE, NUM_INPUTS, NUM_HIDDENS, NUM_STEPS = 3, 5, 4, 4
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate memory", "o": "output gate",
               "r": "reset gate", "z": "update gate", "n": "candidate state"}
 STATE_NAMES = {"rnn": "(H,)", "gru": "(H,)", "lstm": "(H, C)"}
-
-
-class Mistake(Exception):
-    """What is wrong with the checked function, in words for the student."""
 
 
 def check_rnn_cell(rnn_cell):
@@ -56,25 +61,6 @@ def check_against_gluon(deep_rnn_fn, rnn_cell, gru_cell, lstm_cell):
     cells = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
     return all([_report(f"deep_rnn with {name}_cell", lambda c=name: _check_against_gluon(deep_rnn_fn, c, cells[c]))
                 for name in cells])
-
-
-def check_runs(histories, num_params, runs, vocab_size, num_hiddens):
-    """Check that every run of ``runs`` ({label: (cell, num_layers)}) was trained on held-out text with its size.
-
-    ``histories`` and ``num_params`` map labels to what ``train`` returned and to the model's
-    parameter count. Prints a verdict, returns True/False.
-    """
-    return _report("runs", lambda: _check_runs(histories, num_params, runs, vocab_size, num_hiddens), "are complete")
-
-
-def _report(name, run, verdict="is correct"):
-    try:
-        praise = run()
-    except Mistake as mistake:
-        print(f"{FAILED} {name}: {mistake}")
-        return False
-    print(f"{PASSED} {name} {verdict}: {praise}")
-    return True
 
 
 def _call(fn, name, *args, hint=""):
@@ -215,6 +201,7 @@ def _cell_diagnoses(cell, X, state, params):
 
 def _check_cell(fn, cell):
     name = f"{cell}_cell"
+    refuse_reference(fn, name, CELLS[cell], copies=GRADED)
     hint = ("MXNet stores each weight as (num_gates * num_hiddens, num_inputs): multiply with "
             "nd.dot(X, W_x, transpose_b=True)")
     for seed in (0, 1):
@@ -319,6 +306,7 @@ def _chained_layers(inputs, state, params, cell_fn):
 
 
 def _check_deep_rnn(fn):
+    refuse_reference(fn, "deep_rnn", deep_rnn, copies=GRADED)
     probes = [("rnn", 1, NUM_INPUTS), ("rnn", 3, NUM_HIDDENS), ("rnn", 3, NUM_INPUTS), ("lstm", 2, NUM_INPUTS)]
     for seed, (cell, num_layers, num_inputs) in enumerate(probes):
         inputs, state, params = _stack_case(cell, num_layers, num_inputs, seed)
@@ -365,6 +353,8 @@ def _gluon_layer(cell):
 
 
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
+    refuse_reference(deep_rnn_fn, "deep_rnn", deep_rnn, copies=GRADED)
+    refuse_reference(cell_fn, f"{cell}_cell", CELLS[cell], copies=GRADED)
     layer = _gluon_layer(cell)
     layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)
@@ -382,37 +372,3 @@ def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
                       f"run check_{cell}_cell and check_deep_rnn to find out where")
     return (f"with 2 layers it gives the same outputs and state as Gluon's fused "
             f"{GLUON_NAMES[cell]} with the same weights (to within {TOLERANCE_TEXT})")
-
-
-# ---------------------------------------------------------------- training runs
-
-CELL_NAMES = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
-
-
-def expected_num_parameters(cell, num_layers, vocab_size, num_hiddens):
-    """Parameters of ``RNNModel`` with a Gluon ``cell`` layer: per layer G*H*(in + H) + 2*G*H, then the dense output."""
-    rows = CELL_FACTS[cell].num_gates * num_hiddens
-    layers = sum(rows * ((vocab_size if l == 0 else num_hiddens) + num_hiddens) + 2 * rows for l in range(num_layers))
-    return layers + num_hiddens * vocab_size + vocab_size
-
-
-def _check_runs(histories, num_params, runs, vocab_size, num_hiddens):
-    for label, (cell, num_layers) in runs.items():
-        if label not in histories:
-            so_far = f" (runs so far: {', '.join(map(repr, histories))})" if histories else ""
-            raise Mistake(f"no run labelled {label!r} yet{so_far}: train it in the cell above, with exactly "
-                          "this label")
-        history = histories[label]
-        if len(history) == 0:
-            raise Mistake(f"{label!r} was trained for 0 epochs")
-        if not history.val_perplexity:
-            raise Mistake(f"{label!r} has no validation perplexity: train it with valid_indices=... "
-                          "(the held-out text)")
-        want = expected_num_parameters(cell, num_layers, vocab_size, num_hiddens)
-        if num_params.get(label) != want:
-            got = f"{num_params[label]:,}" if isinstance(num_params.get(label), int) else "no recorded number of"
-            raise Mistake(f"{label!r} has {got} parameters, but a {CELL_NAMES[cell]} with {num_layers} "
-                          f"layer{'s' if num_layers > 1 else ''} of {num_hiddens} units on {vocab_size} characters "
-                          f"has {want:,}: check the cell and the number of layers")
-    best = ", ".join(f"{label} {min(histories[label].val_perplexity):.2f}" for label in runs)
-    return f"every run is there, evaluated on held-out text, with the right size (best validation perplexity: {best})"

@@ -19,7 +19,8 @@ from .facts import is_diverged, perplexity_from_loss
 from .runs import checkpoint
 from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
 from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
-from .history import History
+from .history import History, text_fingerprint
+from .models import RNNModel, cell_name
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
 from .facts import epoch_rng
@@ -122,6 +123,7 @@ def _run_epoch(model, sampler, corpus, batch_size, num_steps, ctx, rng, random_i
 
 
 def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
+    history.diverged_at, history.diverged_perplexity = epoch, ppl
     return TrainingDivergedError(
         f"training diverged at epoch {epoch}: perplexity is {ppl:.4g}, worse than "
         f"{len(vocab)}**2 (the square of what guessing uniformly gives). lr={lr} with "
@@ -162,6 +164,24 @@ def _prepare_model(model, vocab, ctx, hybridize):
     _check_output_width(model, vocab, ctx)
 
 
+def _describe_model(model):
+    """``{'cell', 'num_layers', 'num_hiddens'}`` of an ``RNNModel`` with a Gluon layer, else None."""
+    if not isinstance(model, RNNModel):
+        return None
+    layer = model.rnn
+    return {"cell": cell_name(layer), "num_layers": layer._num_layers, "num_hiddens": layer._hidden_size}
+
+
+def _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps, batch_size, sampling, seed):
+    """Add to ``history.trained_on`` what this call of ``train`` trains and validates on."""
+    history.trained_on.append({
+        "first_epoch": len(history) + 1, "lr": lr, "clipping_theta": clipping_theta,
+        "num_steps": num_steps, "batch_size": batch_size, "sampling": sampling, "seed": seed,
+        "train_text": text_fingerprint(corpus),
+        "valid_text": None if valid_indices is None else text_fingerprint(valid_indices),
+        "model": _describe_model(model)})
+
+
 def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
     """The chapter's epoch line (without a time when ``seconds`` is None), and a prediction for each of ``prefixes``."""
     valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
@@ -194,13 +214,15 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     is True, ``history.stop_signal`` names the signal). A perplexity that is infinite,
     NaN or above vocab_size**2 (a loss twice that of uniform guessing) counts as
     divergence: the weights of the last good epoch are restored and
-    ``TrainingDivergedError`` is raised. With ``valid_indices`` the perplexity on that
+    ``TrainingDivergedError`` is raised, its ``history`` with ``diverged_at`` set. With ``valid_indices`` the perplexity on that
     held-out text (``evaluate_perplexity``) is recorded after every epoch in
     ``history.val_perplexity`` and printed on the epoch lines; the seconds recorded
     are training time only. ``lr_schedule(epoch)``, a function of the epoch number (counted
     on from ``history``), gives the factor by which ``lr`` is multiplied in that epoch.
     ``predict_epochs`` (epoch numbers of this run) prints the epoch line and the predictions
     at those epochs instead of the chapter's half and end; the four timed lines stay.
+    ``history.trained_on`` records the settings and the fingerprints of the training and
+    held-out texts of this call.
     """
     check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                         clipping_theta, batch_size, prefixes, sampling, seed)
@@ -214,6 +236,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
     trainable = [p for p in param_list if p.grad_req != "null"]
     history = history if history is not None else History()
     history.interrupted, history.stop_signal = False, None
+    history.diverged_at = history.diverged_perplexity = None
+    _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps, batch_size, sampling, seed)
     saver = _Saver(checkpoint_dir, save_every, model, vocab, history, checkpoint_extra)
     first = len(history) + 1
     report, predict = _report_epochs(num_epochs, first, predict_epochs)

@@ -21,7 +21,7 @@ from tiny import REPO, load_course_tools
 
 tools = load_course_tools()
 ASSIGNMENT = "deep-rnn-scratch"
-COMPARISONS = {"gru-vs-lstm": 5, "more-books": 4}  # the open-ended exercises: assignment -> points
+COMPARISONS = {"gru-vs-lstm": 6, "more-books": 4}  # the open-ended exercises: assignment -> points
 TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
 
 

@@ -37,8 +37,10 @@ def test_sources_keep_solutions_and_grading_where_nbgrader_expects_them():
         assert graded and solutions, name
         for cell in graded:
             assert cell.metadata.nbgrader["points"] > 0 and cell.metadata.nbgrader["locked"], cell.source
-            # A graded check fails its cell (so nbgrader counts it) and prints the check's message.
-            assert cell.source.startswith("assert checks.check_"), cell.source
+            # A graded check loads the installed checks anew (no cell can replace them), fails its
+            # cell (so nbgrader counts it) and prints the check's message.
+            assert cell.source.startswith("from d2lrnn.grading import fresh_checks"), cell.source
+            assert "\nassert fresh_checks().check_" in cell.source, cell.source
             # Students and nbval can run past a failing check (JupyterLab's Run All honours the tag).
             assert "raises-exception" in cell.metadata.get("tags", []), cell.source
         for cell in solutions:

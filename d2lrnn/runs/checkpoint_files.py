@@ -134,5 +134,12 @@ def read_history(path):
         _fail(path, f"has interrupted {data['interrupted']!r}; expected true or false")
     if data.get("stop_signal") not in (None, "SIGINT", "SIGTERM"):
         _fail(path, f"has stop_signal {data['stop_signal']!r}; expected null, 'SIGINT' or 'SIGTERM'")
-    fields = {name: data[name] for name in (*lists, "interrupted", "stop_signal") if name in data}
+    trained_on = data.get("trained_on", [])  # absent in checkpoints of older versions
+    if not isinstance(trained_on, list) or not all(isinstance(r, dict) and _is_int(r.get("first_epoch"))
+                                                   for r in trained_on):
+        _fail(path, "has trained_on that is not a list of records with a first_epoch")
+    if data.get("diverged_at") is not None and not _is_int(data["diverged_at"]):
+        _fail(path, f"has diverged_at {data['diverged_at']!r}; expected null or an epoch number")
+    fields = {name: data[name] for name in (*lists, "interrupted", "stop_signal", "trained_on", "diverged_at",
+                                           "diverged_perplexity") if name in data}
     return History(**fields)
