@@ -17,7 +17,9 @@ NOT_IMPORTED = {
     "ipykernel": "runs the notebooks; brings IPython, which plotting and progress import inside a kernel",
     "setuptools": "provides distutils, which MXNet 1.9.1 imports and Python 3.12 no longer ships",
 }
-IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline"}
+IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline",
+                        # static_html extends nbconvert's page template with nbconvert's Jinja2
+                        "jinja2": "nbconvert", "jupyter_server_mathjax": "jupyter-server-mathjax"}
 
 
 def _requirements(group=None):
