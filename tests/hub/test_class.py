@@ -70,6 +70,9 @@ def hub_switch():
         pytest.fail("D2LRNN_HUB_TEST=1 but not root: the hub test creates Unix users; run it as root")
     if not HUB_PYTHON.is_file():
         pytest.fail(f"D2LRNN_HUB_TEST=1 but {HUB_PYTHON} is missing: run .ci/hub-setup first")
+    if not (Path(os.environ.get("D2LRNN_DATA_DIR", "")) / "timemachine.txt").is_file():
+        pytest.fail("D2LRNN_HUB_TEST=1 but D2LRNN_DATA_DIR holds no timemachine.txt: the students' kernels "
+                    "read the corpus from there (tests/conftest.py sets it to ../shared/data when that exists)")
 
 
 def filled(release, assignment, plan):
