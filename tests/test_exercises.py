@@ -55,3 +55,47 @@ def test_the_teaching_guide_states_the_points_of_the_sources():
         nb = nbformat.read(REPO / "course" / "source" / name / f"{name}.ipynb", as_version=4)
         total[name] = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
     assert stated == total
+
+
+def _relative_targets(markdown):
+    """The targets of Markdown links and pictures that point at files (no scheme, no bare anchor)."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", markdown)
+    return [t.split("#")[0] for t in targets if "://" not in t and not t.startswith(("#", "mailto:"))]
+
+
+def test_each_source_folder_carries_the_chapter_that_the_exercise_links_to(tmp_path):
+    for name in tools.assignments():
+        fresh = tmp_path / name
+        tools.write_chapter(fresh)
+        committed = REPO / "course" / "source" / name / "chapter"
+        files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file()), name
+        for file in files:
+            assert (fresh / file).read_bytes() == (committed / file).read_bytes(), \
+                f"{committed / file} is stale: run `python tools/generate_exercises.py`"
+
+
+def test_every_link_of_a_release_resolves_inside_the_release_folder(tmp_path):
+    """What a student fetches is the release folder alone: the chapter is in it, the solutions are not."""
+    course, env = tools.make_course(tmp_path / "course"), tools.isolated_env(tmp_path / "env")
+    for name in tools.assignments():
+        tools.nbgrader(course, "generate_assignment", name, env=env)
+        release = course / "release" / name
+        nb = nbformat.read(release / f"{name}.ipynb", as_version=4)
+        pages = {release / f"{name}.ipynb": "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"),
+                 release / tools.CHAPTER_IN_RELEASE: (release / tools.CHAPTER_IN_RELEASE).read_text()}
+        assert tools.CHAPTER_IN_RELEASE in _relative_targets(pages[release / f"{name}.ipynb"]), name
+        for page, markdown in pages.items():
+            for target in _relative_targets(markdown):
+                resolved = (page.parent / target).resolve()
+                assert resolved.is_file() and resolved.is_relative_to(release), f"{page.name}: {target}"
+        assert not list(release.rglob("*.ipynb"))[1:], "a release carries its exercise only, no solution"
+
+
+def test_the_clones_student_versions_link_to_the_chapter_notebook():
+    for name in tools.assignments():
+        nb = nbformat.read(REPO / "notebooks" / "exercises" / f"{name}.ipynb", as_version=4)
+        targets = _relative_targets("\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
+        assert tools.CHAPTER_IN_CLONE in targets, name
+        for target in targets:
+            assert (REPO / "notebooks" / "exercises" / target).is_file(), f"{name}: {target}"

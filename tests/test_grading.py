@@ -23,6 +23,10 @@ tools = load_course_tools()
 ASSIGNMENT = "deep-rnn-scratch"
 COMPARISONS = {"gru-vs-lstm": 6, "more-books": 4}  # the open-ended exercises: assignment -> points
 TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
+# Typical mistakes, as (solution cell, right code, wrong code): the LSTM reads its gate blocks
+# as i, f, o, g; every layer starts from layer 0's state. tests/hub uses them too.
+GATES_MISTAKE = ("lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split")
+STATE_MISTAKE = ("deep_rnn", "tuple(s[l] for s in state)", "tuple(s[0] for s in state)")
 
 
 def cells_by_id(nb):
@@ -93,12 +97,10 @@ def graded(tmp_path_factory):
     right = solved(release, source)
     submit(course, "solved", right)
     submit(course, "untouched", release)
-    # Typical mistakes: the LSTM reads its gate blocks as i, f, o, g; every layer starts from layer 0's state.
-    submit(course, "gates", with_mistake(right, "lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split"))
-    submit(course, "state", with_mistake(right, "deep_rnn", "tuple(s[l] for s in state)",
-                                         "tuple(s[0] for s in state)"))
+    submit(course, "gates", with_mistake(right, *GATES_MISTAKE))
+    submit(course, "state", with_mistake(right, *STATE_MISTAKE))
     submit(course, "reference", with_cells(right, **REFERENCE))
-    gates = with_mistake(right, "lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split")
+    gates = with_mistake(right, *GATES_MISTAKE)
     submit(course, "tampered", with_cells(gates, lstm_cell=cells_by_id(gates)["lstm_cell"].source + TAMPERING))
     submit(course, "pasted", with_cells(right, lstm_cell=inspect.getsource(scratch.lstm_cell)))
     tools.nbgrader(course, "autograde", ASSIGNMENT, env=env, timeout=TIMEOUT)

@@ -19,7 +19,9 @@ NOT_IMPORTED = {
     "setuptools": "provides distutils, which MXNet 1.9.1 imports and Python 3.12 no longer ships",
     # numpy is imported (d2lrnn/_compat.py), so it is not in this list.
 }
-IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline"}
+IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline",
+                        # static_html extends nbconvert's page template with nbconvert's Jinja2
+                        "jinja2": "nbconvert", "jupyter_server_mathjax": "jupyter-server-mathjax"}
 
 
 def _requirements(group=None):
@@ -63,8 +65,9 @@ def test_uv_overrides_repeat_the_numpy_pins_for_every_python():
 
 def _third_party_imports():
     names = set()
-    # The package, and the clone-only tools the README's commands run (static pages, workspace).
-    for path in [*(REPO / "d2lrnn").rglob("*.py"), *(REPO / "tools").glob("*.py"), REPO / "_d2lrnn_hook.py"]:
+    # The package, its start-up hook, and the clone-only tools the README's commands run (static pages, workspace).
+    for path in [*(REPO / "d2lrnn").rglob("*.py"), *(REPO / "tools" / f"{name}.py" for name in ("static_html", "workspace", "_repo")),
+                 REPO / "_d2lrnn_hook.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)

@@ -25,7 +25,7 @@ def test_builds_every_page_without_a_warning(tmp_path):
     assert sorted(re.findall(r'href="([^"]+)"', index)) == sorted(map(str, pages))
     for page in pages:
         text = (out / page).read_text()
-        for link in re.findall(r'(?:href|src)="([^"#:]+)(?:#[^"]*)?"', text):
+        for link in re.findall(r'(?:href|src)="([^"#:?]+)(?:[#?][^"]*)?"', text):
             assert (out / page).parent.joinpath(link).exists(), f"{page}: broken link {link}"
         assert ".ipynb)" not in text and 'href="deep-rnn.ipynb' not in text
 
@@ -37,3 +37,14 @@ def test_stored_outputs_and_pictures_are_in_the_page(tmp_path):
     assert 'src="data:image/svg+xml;base64,' in page  # the diagram, embedded
     assert page.count('src="data:image/png;base64,') >= 2  # the stored figures
     assert "mxnet 1.9.1, numpy" in page  # a stored text output
+
+
+def test_the_pages_load_mathjax_from_beside_them_not_from_the_network(tmp_path):
+    load_tool("static_html").build(tmp_path, source=_repo.NOTEBOOKS)
+    for page, to_mathjax in [("deep-rnn.html", "mathjax"), ("exercises/deep-rnn-scratch.html", "../mathjax")]:
+        text = (tmp_path / page).read_text()
+        scripts = re.findall(r'<script[^>]*src="([^"]+)"', text)
+        assert f"{to_mathjax}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe" in scripts, scripts
+        assert not [s for s in scripts if "://" in s], scripts  # nothing from a CDN
+    assert (tmp_path / "mathjax" / "MathJax.js").is_file()
+    assert (tmp_path / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()

@@ -1,12 +1,16 @@
 """The notebooks as static HTML pages, with the outputs stored in them, and an index page.
 
 ``python tools/static_html.py [--out build/html]`` writes one page per notebook (the
-pictures embedded, links between notebooks pointing at their pages) and ``index.html``.
-Nothing is executed. Exit status 0, or 1 with one ``error:`` line.
+pictures embedded, links between notebooks pointing at their pages) and ``index.html``,
+and MathJax beside them (``mathjax/``, from the pinned jupyter-server-mathjax package), so
+that the equations render without a network. Nothing is executed. Exit status 0, or 1 with
+one ``error:`` line.
 """
 import argparse
 import html
+import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +18,25 @@ from _repo import notebooks_dir  # tools/_repo.py (this folder is on sys.path)
 
 # A link to a notebook, in Markdown: ](name.ipynb) or ](name.ipynb#anchor)
 NOTEBOOK_LINK = re.compile(r"(\]\([^)\s]*?)\.ipynb([#)])")
+MATHJAX = "mathjax"  # the folder beside the pages
+# The configuration that jupyter-server-mathjax ships: TeX and MathML in, HTML-CSS out; Safe
+# keeps the pages' TeX from running scripts (nbconvert's default asks for the same from a CDN).
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def copy_mathjax(out):
+    """Copy MathJax's files to ``out/mathjax``; return that folder."""
+    import jupyter_server_mathjax
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = Path(out) / MATHJAX
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return target
+
+
+def mathjax_url(page, out):
+    """MathJax's address relative to ``page`` (a path under ``out``), for the page's ``<script>``."""
+    relative = os.path.relpath(Path(out) / MATHJAX / "MathJax.js", Path(page).parent)
+    return f"{Path(relative).as_posix()}?config={MATHJAX_CONFIG}"
 
 
 def _title(nb, fallback):
@@ -51,17 +74,25 @@ def build(out, source=None):
     from nbconvert import HTMLExporter
     source = Path(source) if source is not None else notebooks_dir()
     out = Path(out)
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    from jinja2 import DictLoader
+    # JupyterLab's page, less require.js, which only ipywidgets need (the notebooks have none)
+    # and which nbconvert would load from a CDN: the pages load nothing from the network.
+    offline = DictLoader({"offline.html.j2": "{%- extends 'lab/index.html.j2' -%}\n"
+                                             "{%- block html_head_js_requirejs -%}{%- endblock -%}\n"})
+    exporter = HTMLExporter(template_name="lab", template_file="offline.html.j2", extra_loaders=[offline],
+                            embed_images=True)
     pages = []
     notebooks = [p for p in source.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
     # The chapter first, then the other solutions, then the exercises.
     for path in sorted(notebooks, key=lambda p: (p.parent != source, p.name != "deep-rnn.ipynb", p.name)):
         href = path.relative_to(source).with_suffix(".html")
+        exporter.mathjax_url = mathjax_url(out / href, out)
         title, body = render_notebook(path, exporter)
         (out / href).parent.mkdir(parents=True, exist_ok=True)
         (out / href).write_text(body, encoding="utf-8")
         pages.append((href, title))
     (out / "index.html").write_text(_index(pages), encoding="utf-8")
+    copy_mathjax(out)
     return pages
 
 
