@@ -102,7 +102,7 @@ def child(study, label, seed, quick, lr=None):
     gru-vs-lstm takes its learning rate ``lr`` from the caller. A run that diverges
     returns its epochs so far and the error's message under ``diverged``.
     """
-    import d2lrnn as d2l  # before mxnet: sets the threads and NumPy's bool
+    import d2lrnn as d2l  # sets the threads and the NumPy names MXNet needs
     import mxnet as mx
     from mxnet import init
 

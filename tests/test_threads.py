@@ -105,7 +105,7 @@ def test_busy_hint_only_when_the_load_is_near_the_cpus():
 def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
     import mxnet as mx
     import d2lrnn
-    monkeypatch.setattr(_threads, "_busy_hint_printed", False)
+    monkeypatch.setattr(_threads, "_busy_checked", False)
     monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what MXNet was given is not changed by this
     monkeypatch.delenv("OMP_WAIT_POLICY")  # the tests' passive waiting would silence the hint
@@ -122,10 +122,13 @@ def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
 
 
 def test_no_busy_hint_on_a_quiet_machine_or_without_getloadavg(monkeypatch, capsys):
-    monkeypatch.setattr(_threads, "_busy_hint_printed", False)
+    monkeypatch.setattr(_threads, "_busy_checked", False)
     monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     assert _threads.hint_if_busy(getloadavg=lambda: (0.3, 0.3, 0.3)) is False
+    # A quiet start is the answer for the process: the load after its own training is not asked.
+    assert _threads.hint_if_busy(getloadavg=lambda: (2.2, 1.5, 0.8)) is False
+    monkeypatch.setattr(_threads, "_busy_checked", False)
     monkeypatch.delattr(_threads.os, "getloadavg")  # Windows
     assert _threads.hint_if_busy() is False
     assert capsys.readouterr().err == ""

@@ -158,7 +158,7 @@ def environ_as_started(environ=None):
 
 # "Busy" = the 1-minute load average is at least this fraction of the usable CPUs.
 BUSY_LOAD_FRACTION = 0.75
-_busy_hint_printed = False
+_busy_checked = False  # the load is looked at once: later it counts this process's own training
 
 
 def busy_hint(load, cpus, threads, wait_policy=None):
@@ -178,19 +178,21 @@ def busy_hint(load, cpus, threads, wait_policy=None):
 
 
 def hint_if_busy(getloadavg=None, file=None):
-    """Print ``busy_hint`` to stderr (or ``file``) at most once per process; True when printed.
+    """Print ``busy_hint`` to stderr (or ``file``) when the process first trains; True when printed.
 
+    Only the first call looks at the load: after a training, the load average counts this
+    process's own threads, and a notebook's second training would call its machine busy.
     ``getloadavg`` defaults to ``os.getloadavg`` (absent on Windows: then nothing is printed).
     """
-    global _busy_hint_printed
+    global _busy_checked
     getloadavg = getloadavg or getattr(os, "getloadavg", None)
-    if _busy_hint_printed or getloadavg is None:
+    if _busy_checked or getloadavg is None:
         return False
+    _busy_checked = True
     threads = os.environ.get(ENV_VAR, "").strip()
     hint = busy_hint(getloadavg()[0], available_cpus(), int(threads) if threads.isdigit() else 1,
                      os.environ.get(WAIT_POLICY_ENV, "").strip())
     if hint is None:
         return False
     print(hint, file=file or sys.stderr, flush=True)
-    _busy_hint_printed = True
     return True
