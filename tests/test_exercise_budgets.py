@@ -128,34 +128,41 @@ def test_the_graded_cells_ask_for_the_set_up_cells_epochs():
                 assert quick_and_full(budget.value) == ((2 * quick, quick), (2 * full, full)), grade_id
 
 
-def test_gates_rank_lstm_gru_rnn_by_best_validation(gru_vs_lstm):
+PLATEAU = 17  # validation perplexity above this: the model predicts little more than letter frequencies (about 19)
+
+
+def test_gates_rank_gru_lstm_rnn_by_best_validation(gru_vs_lstm):
     h = gru_vs_lstm[2]
     for s in SEEDS:
-        assert best(h["LSTM, 2 layers"][s]) < best(h["GRU, 2 layers"][s]) < best(h["RNN, 2 layers"][s]), s
+        assert best(h["GRU, 2 layers"][s]) < best(h["LSTM, 2 layers"][s]) < best(h["RNN, 2 layers"][s]), s
 
 
-def test_the_gru_is_best_within_15_epochs_and_then_overfits(gru_vs_lstm):
+def test_the_gru_is_best_after_epoch_25_and_worse_again_at_the_end(gru_vs_lstm):
     h = gru_vs_lstm[2]
     for s in SEEDS:
         val = h["GRU, 2 layers"][s]["val_perplexity"]
-        assert val.index(min(val)) + 1 <= 15 and val[-1] > min(val) * 1.5, s
+        assert val.index(min(val)) + 1 > 25 and val[-1] > min(val) * 1.2, s
 
 
-def test_two_layers_reach_the_lowest_best_and_only_train_faster_at_the_end(gru_vs_lstm):
+def test_one_layer_reaches_the_lowest_best_and_three_layers_stay_on_the_plateau(gru_vs_lstm):
     h = gru_vs_lstm[2]
+    stuck = 0
     for s in SEEDS:
         one, two, three = (h[f"LSTM, {k}"][s] for k in ("1 layer", "2 layers", "3 layers"))
-        assert best(two) < min(best(one), best(three)), s
-        assert two["perplexity"][-1] < min(one["perplexity"][-1], three["perplexity"][-1]), s
-        assert two["val_perplexity"][-1] > one["val_perplexity"][-1], s
+        assert best(one) < best(two) < best(three), s
+        assert best(three) > 1.3 * best(two), s  # "by far the highest"
+        val = three["val_perplexity"]
+        assert sum(v > PLATEAU for v in val) > len(val) / 2, s  # on the plateau for most of the run
+        stuck += min(val) > PLATEAU
+    assert stuck == 2  # "in two of the three seeds for all 40 epochs"
 
 
-def test_after_10_epochs_the_ranking_differs(gru_vs_lstm):
+def test_after_10_epochs_the_one_layer_lstm_leads_and_three_layers_are_on_the_plateau(gru_vs_lstm):
     h = gru_vs_lstm[2]
     for s in SEEDS:
         at10 = {label: runs[s]["val_perplexity"][9] for label, runs in h.items()}
-        assert at10["GRU, 2 layers"] < at10["LSTM, 2 layers"], s
-        assert at10["LSTM, 3 layers"] > 1.5 * max(at10["LSTM, 1 layer"], at10["LSTM, 2 layers"]), s
+        assert min(at10, key=at10.get) == "LSTM, 1 layer", s
+        assert at10["LSTM, 3 layers"] > PLATEAU, s
 
 
 def test_question_2_asks_for_the_chapters_lr_first(gru_vs_lstm):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from course import COMPARISONS
 from test_grading import GATES_MISTAKE, STATE_MISTAKE, with_mistake
 from tiny import REPO
 
@@ -56,7 +57,8 @@ PLANS = {
     "d2lhub-s5": (("gates", "solved"), "untouched"),
 }
 SCORES = {"solved": 10, "gates": 6, "state": 5, "untouched": 0}  # deep-rnn-scratch, of 10
-COMPARISON_SCORES = {"solved": 5, "untouched": 0}  # gru-vs-lstm, of 5
+COMPARISON_POINTS = COMPARISONS[COMPARISON]  # gru-vs-lstm's points, as the grading test counts them
+COMPARISON_SCORES = {"solved": COMPARISON_POINTS, "untouched": 0}
 CLASS_TIMEOUT = 900  # seconds for the whole class, from the first server's start to the last feedback
 
 pytestmark = pytest.mark.slow
@@ -264,7 +266,7 @@ def test_every_score_is_what_the_hand_in_deserves(class_run, student):
     scratch_plan, comparison_plan = PLANS[student][0][-1], PLANS[student][1]
     grades = class_run["grades"][student]
     assert grades[SCRATCH][:2] == [SCORES[scratch_plan], 10], grades[SCRATCH]
-    assert grades[COMPARISON][:2] == [COMPARISON_SCORES[comparison_plan], 5], grades[COMPARISON]
+    assert grades[COMPARISON][:2] == [COMPARISON_SCORES[comparison_plan], COMPARISON_POINTS], grades[COMPARISON]
 
 
 def test_the_feedback_names_each_students_mistake(class_run):
