@@ -53,7 +53,8 @@ SAMPLE_EVERY = 0.5  # seconds between memory and CPU samples
 
 
 def chapter_code(num_epochs):
-    """The chapter's code cells up to its training, with ``num_epochs`` replaced: one string per cell."""
+    """The chapter's code cells up to its training, with ``num_epochs`` replaced (and the sampled epochs
+    cut to it): one string per cell."""
     nb = nbformat.read(REPO / "notebooks" / "deep-rnn.ipynb", as_version=4)
     cells = []
     for cell in nb.cells:
@@ -63,7 +64,8 @@ def chapter_code(num_epochs):
         if "train_and_predict_rnn_gluon(model" in cell.source:
             return cells
         if re.search(r"^num_epochs, .*=", cell.source, flags=re.M):  # the settings cell
-            cells.append(f"num_epochs = {num_epochs}  # hub_sizing.py: a shortened run")
+            cells.append(f"num_epochs = {num_epochs}  # hub_sizing.py: a shortened run\n"
+                         "sample_epochs = [e for e in sample_epochs if e <= num_epochs]")
     raise RuntimeError("notebooks/deep-rnn.ipynb has no training cell `train_and_predict_rnn_gluon(model, ...)`")
 
 

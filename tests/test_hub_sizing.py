@@ -25,6 +25,9 @@ def test_the_students_run_the_chapters_cells_up_to_its_training_with_fewer_epoch
     settings = next(i for i, c in enumerate(cells) if re.search(r"^num_epochs, .*=", c, flags=re.M))
     assert cells[settings + 1].startswith("num_epochs = 20  #")
     assert sum(c.startswith("num_epochs = 20") for c in cells) == 1
+    namespace = {"sample_epochs": [10, 50, 500]}  # the epochs to sample from must be epochs of the run
+    exec(cells[settings + 1], namespace)
+    assert namespace["sample_epochs"] == [10]
 
 
 def test_limits_follow_the_figures():

@@ -23,7 +23,8 @@ def test_every_worked_notebook_and_results_file_has_a_step():
             loaded |= {part.split("'")[0] for part in text.split("Path('results/")[1:]}
     scripts = " ".join(" ".join(what) for _, what in record.STEPS if not isinstance(what, str))
     made = {"gru-vs-lstm-sweep.json": "lr_sweep.py", "gru-vs-lstm.json": "multiseed.py gru-vs-lstm",
-            "more-books.json": "multiseed.py more-books"}
+            "more-books.json": "multiseed.py more-books", "layer-timescales.json": "layer_timescales.py",
+            "cures.json": "cures.py"}
     assert loaded == set(made)
     assert all(made[name] in scripts for name in loaded)
 

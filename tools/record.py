@@ -32,10 +32,14 @@ STEPS = [
     ("lr-sweep", ["scripts/lr_sweep.py", "--jobs", "2"]),
     ("gru-vs-lstm-seeds", ["scripts/multiseed.py", "gru-vs-lstm", *SEEDS]),
     ("more-books-seeds", ["scripts/multiseed.py", "more-books", *SEEDS]),
+    ("layer-timescales", ["scripts/layer_timescales.py", *SEEDS]),
+    ("cures", ["scripts/cures.py", *SEEDS]),
     ("deep-rnn", "notebooks/deep-rnn.ipynb"),
     ("deep-rnn-scratch", "notebooks/deep-rnn-scratch.ipynb"),
     ("gru-vs-lstm", "notebooks/gru-vs-lstm.ipynb"),
     ("more-books", "notebooks/more-books.ipynb"),
+    ("deep-rnn-layers", "notebooks/deep-rnn-layers.ipynb"),
+    ("deep-rnn-cures", "notebooks/deep-rnn-cures.ipynb"),
 ]
 
 
