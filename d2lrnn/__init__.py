@@ -21,7 +21,7 @@ MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 modules on first access (PEP 562), so the MXNet-free ``d2lrnn.facts`` (cells, settings,
 sampling, divergence, argument rules) can be imported without it, e.g. by the benchmark's
 parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-up),
-``runs/`` (command line, checkpoints) and ``facts``.
+``runs/`` (command line, checkpoints), ``checks/`` (the exercises' checks) and ``facts``.
 """
 import importlib
 
@@ -39,8 +39,8 @@ set_default_omp_threads()
 __version__ = "0.1.0"
 
 # The one table of the lazy exports: module (under d2lrnn) -> the public names it defines.
-# Each module is also an attribute named by its last part (``d2lrnn.checkpoint``,
-# ``d2lrnn.device``); names and modules are imported on first access (see __getattr__).
+# Each module and subpackage is also an attribute named by its last part (``d2lrnn.checkpoint``,
+# ``d2lrnn.device``, ``d2lrnn.runs``); names and modules are imported on first access (see __getattr__).
 _EXPORTS = {
     "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
              "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
@@ -59,14 +59,16 @@ _EXPORTS = {
     "progress": (),
     "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "train_and_predict_rnn",
                     "train_and_predict_rnn_gluon", "train_and_predict_rnn_model", "use_svg_display"),
-    "checks": (),
     "grading": (),
-    "own_work": (),
-    "run_checks": (),
-    "verdict": (),
     "verdicts": (),
     "facts": (),
+    "checks": (),
+    "checks.own_work": (),
+    "checks.training_runs": (),
+    "checks.verdict": (),
+    "env": (),
     "env.device": ("try_all_gpus", "try_gpu"),
+    "runs": (),
     "runs.checkpoint": (),
     "runs.checkpoint_files": (),
     "runs.cli": (),

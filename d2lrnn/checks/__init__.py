@@ -6,7 +6,7 @@ rather than raised, so a notebook never stores an error output. The reference is
 ``d2lrnn.scratch``, which the tests prove equal to Gluon's fused layers; it is refused
 when handed in as the student's own (``own_work``), and so are pasted copies of it in the
 graded copy that ``grading.fresh_checks()`` loads anew for graded cells. The
-training-run checks are in ``run_checks``.
+training-run checks are in ``checks.training_runs``.
 """
 import itertools
 import traceback
@@ -14,12 +14,12 @@ import traceback
 import numpy as np
 from mxnet import init, nd
 
-from .env._mxnet_errors import mxnet_reason
-from .facts import CELLS as CELL_FACTS
-from .models import LAYER_CLASSES
+from ..env._mxnet_errors import mxnet_reason
+from ..facts import CELLS as CELL_FACTS
+from ..models import LAYER_CLASSES
 from .own_work import refuse_reference
-from .run_checks import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
-from .scratch import CELLS, LAYER_PARAMS, deep_rnn
+from .training_runs import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
+from ..scratch import CELLS, LAYER_PARAMS, deep_rnn
 from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
 
 # True in the copy that grading.fresh_checks() loads for graded cells: pasted copies of the

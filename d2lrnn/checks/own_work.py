@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .verdict import Mistake
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # d2lrnn/
 
 
 def refuse_reference(fn, name, reference, copies=True):
@@ -27,7 +27,7 @@ def refuse_reference(fn, name, reference, copies=True):
         target = target.func
     code = getattr(target, "__code__", None)
     if target is reference or code is reference.__code__ or (
-            code is not None and Path(code.co_filename).resolve().parent == PACKAGE_DIR):
+            code is not None and Path(code.co_filename).resolve().is_relative_to(PACKAGE_DIR)):
         raise Mistake(f"this {name} is the package's own function ({getattr(target, '__module__', 'd2lrnn')}."
                       f"{getattr(target, '__name__', name)}), not yours; the check compares your code with it, "
                       f"so handing it in proves nothing. Write {name} in its cell")
