@@ -1,8 +1,10 @@
 """``RNNModel``: a Gluon recurrent layer (RNN, GRU or LSTM, any depth) plus a dense output layer."""
+import functools
 import math
+import os
 from dataclasses import dataclass
 
-from mxnet import nd
+from mxnet import nd, runtime
 from mxnet.gluon import nn, rnn
 
 from .facts import check_positive
@@ -68,6 +70,33 @@ def layer_config(rnn_layer):
         num_gates=layer._gates, projection_size=layer._projection_size,
         lstm_state_clip=(layer._lstm_state_clip_min, layer._lstm_state_clip_max, layer._lstm_state_clip_nan),
         dtype=layer._dtype, layout=layer._layout, use_sequence_length=layer._use_sequence_length)
+
+
+# MXNet reads it at every call of a recurrent layer; 0 runs MXNet's own CPU kernel instead of oneDNN's.
+ONEDNN_RNN_VARIABLE = "MXNET_USE_MKLDNN_RNN"
+
+
+@functools.lru_cache(maxsize=None)
+def _has_onednn():
+    return runtime.Features().is_enabled("MKLDNN")
+
+
+def ignored_dropout(config, ctx):
+    """Why the layer's dropout between layers does nothing when trained on ``ctx``; None where it works.
+
+    On a CPU, MXNet 1.9.1 runs RNN, GRU and LSTM layers with oneDNN, whose kernel ignores
+    ``dropout`` (the outputs while training are the same with and without it). MXNet's own
+    kernel, chosen with ``MXNET_USE_MKLDNN_RNN=0``, applies it, more slowly (docs/training.md);
+    on a GPU cuDNN applies it.
+    """
+    if not (config.dropout > 0 and config.num_layers > 1 and ctx.device_type == "cpu" and _has_onednn()):
+        return None
+    if os.environ.get(ONEDNN_RNN_VARIABLE, "").strip() == "0":
+        return None
+    return (f"the recurrent layer's dropout={config.dropout:g} has no effect in this training: on a CPU, "
+            "MXNet 1.9.1's oneDNN kernel for recurrent layers ignores it. Set the environment variable "
+            f"{ONEDNN_RNN_VARIABLE}=0 to use MXNet's own kernel, which applies it more slowly, "
+            "or stack one-layer layers with nn.Dropout between them")
 
 
 class RNNModel(nn.HybridBlock):

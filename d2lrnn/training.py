@@ -6,7 +6,10 @@ of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shap
 its parameters in ``model.collect_params()``.
 """
 import numbers
+import os
+import sys
 import time
+import warnings
 
 from mxnet import autograd, gluon, nd
 from mxnet.gluon import loss as gloss
@@ -20,7 +23,7 @@ from .runs import checkpoint
 from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
 from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
 from .history import History, text_fingerprint
-from .models import RNNModel, cell_name
+from .models import RNNModel, ignored_dropout
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
 from .facts import epoch_rng
@@ -158,18 +161,30 @@ def _prepare_model(model, vocab, ctx, hybridize):
     """Hybridize ``model`` (when asked and possible) and check that it fits the vocabulary."""
     if ctx.device_type == "cpu":
         hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
+    reason = ignored_dropout(model.config, ctx) if isinstance(model, RNNModel) else None
+    if reason:
+        _warn_at_caller(reason)
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)
     _check_output_width(model, vocab, ctx)
 
 
+def _warn_at_caller(message):
+    """A ``RuntimeWarning`` that names the first line outside this package (the user's call)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
+
+
 def _describe_model(model):
     """``{'cell', 'num_layers', 'num_hiddens'}`` of an ``RNNModel`` with a Gluon layer, else None."""
     if not isinstance(model, RNNModel):
         return None
-    layer = model.rnn
-    return {"cell": cell_name(layer), "num_layers": layer._num_layers, "num_hiddens": layer._hidden_size}
+    c = model.config
+    return {"cell": c.cell, "num_layers": c.num_layers, "num_hiddens": c.num_hiddens}
 
 
 def _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps, batch_size, sampling, seed):

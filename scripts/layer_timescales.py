@@ -46,7 +46,7 @@ def reset_extra_loss(model, valid_indices, batch_size, warm_up, window, ctx):
     """
     from mxnet import autograd, nd
     from mxnet.gluon import loss as gloss
-    num_layers = model.rnn._num_layers
+    num_layers = model.config.num_layers
     row_len = len(valid_indices) // batch_size
     rows = nd.array(valid_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
     loss = gloss.SoftmaxCrossEntropyLoss()

@@ -122,3 +122,32 @@ def test_projection_and_sequence_length_are_refused():
     for layer in (rnn.LSTM(HIDDEN, projection_size=4), rnn.GRU(HIDDEN, use_sequence_length=True)):
         with pytest.raises(ValueError, match="projection_size or use_sequence_length"):
             d2lrnn.RNNModel(layer, VOCAB)
+
+
+def _outputs_while_training(dropout):
+    layer = rnn.LSTM(8, num_layers=2, dropout=dropout, input_size=4)
+    layer.initialize(mx.init.Constant(0.1))
+    with mx.autograd.record(train_mode=True):
+        return layer(nd.ones((3, 2, 4))).asnumpy()
+
+
+@pytest.mark.parametrize("kernel", ["oneDNN", "MXNet's own"])
+def test_ignored_dropout_says_what_the_cpu_kernel_does(monkeypatch, kernel):
+    if kernel == "MXNet's own":
+        monkeypatch.setenv("MXNET_USE_MKLDNN_RNN", "0")
+    else:
+        monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    config = d2lrnn.models.layer_config(rnn.LSTM(8, num_layers=2, dropout=0.5))
+    reason = d2lrnn.models.ignored_dropout(config, mx.cpu())
+    # The fact the message states, measured: with dropout 0.5 the training outputs equal those without.
+    ignored = np.array_equal(_outputs_while_training(0.5), _outputs_while_training(0.0))
+    assert ignored == (reason is not None) == (kernel == "oneDNN")
+    if reason:
+        assert "dropout=0.5 has no effect" in reason and "MXNET_USE_MKLDNN_RNN=0" in reason
+
+
+@pytest.mark.parametrize("layer", [rnn.LSTM(8, num_layers=2), rnn.LSTM(8, num_layers=1, dropout=0.5),
+                                   rnn.GRU(8, num_layers=2)], ids=["no dropout", "one layer", "gru"])
+def test_dropout_is_only_reported_where_it_is_lost(monkeypatch, layer):
+    monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    assert d2lrnn.models.ignored_dropout(d2lrnn.models.layer_config(layer), mx.cpu()) is None

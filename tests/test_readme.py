@@ -25,8 +25,8 @@ def test_every_flag_is_in_the_readme(command):
 def test_every_environment_variable_is_in_the_readme_table():
     sources = [*(REPO / "d2lrnn").rglob("*.py"), *(REPO / "tests").rglob("*.py")]
     read = {name for path in sources
-            for name in re.findall(r"\"((?:D2LRNN|OMP)_[A-Z_]+)\"", path.read_text())}
-    table = set(re.findall(r"^\| `((?:D2LRNN|OMP)_[A-Z_]+)` \|", README, flags=re.M))
+            for name in re.findall(r"\"((?:D2LRNN|OMP|MXNET)_[A-Z_]+)\"", path.read_text())}
+    table = set(re.findall(r"^\| `((?:D2LRNN|OMP|MXNET)_[A-Z_]+)` \|", README, flags=re.M))
     assert read and read == table
 
 

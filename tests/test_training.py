@@ -2,6 +2,7 @@
 import math
 import os
 import signal
+import warnings
 
 import mxnet as mx
 import numpy as np
@@ -278,3 +279,17 @@ def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data,
     weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])
     assert len(biases) == 5 and all((b == 0).all() for b in biases)  # 4 in the two LSTM layers, 1 dense
     assert 0.009 < weights.std() < 0.011
+
+
+def test_training_warns_when_the_layers_dropout_is_ignored(tiny_data, monkeypatch):
+    monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    vocab = tiny_data[1]
+    model = d2lrnn.RNNModel(rnn.GRU(16, num_layers=2, dropout=0.2), len(vocab))
+    with pytest.warns(RuntimeWarning, match=r"dropout=0.2 has no effect .* MXNET_USE_MKLDNN_RNN=0") as caught:
+        run(tiny_data, num_epochs=1, model=model, verbose=False)
+    assert len(caught) == 1 and caught[0].filename == run.__code__.co_filename  # the line that called train
+    monkeypatch.setenv("MXNET_USE_MKLDNN_RNN", "0")  # MXNet's own kernel applies it: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run(tiny_data, num_epochs=1, model=d2lrnn.RNNModel(rnn.GRU(16, num_layers=2, dropout=0.2), len(vocab)),
+            verbose=False)
