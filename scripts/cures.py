@@ -10,9 +10,8 @@ perplexity on held-out text (the characters of the book after the training text)
 every epoch:
 
 * ``chapter``: the chapter's settings;
-* ``dropout 0.2``: dropout on the first layer's outputs while training, from two one-layer
-  ``rnn.LSTM`` with ``nn.Dropout(0.2)`` between them (``chapter_runs.chapter_model``; the fused
-  layer's own ``dropout=0.2`` is ignored by MXNet's oneDNN kernel on a CPU). The training
+* ``dropout 0.2``: dropout on the first layer's outputs while training, with ``nn.Dropout(0.2)``
+  between two one-layer LSTMs (``chapter_runs.chapter_model`` says why); the training
   perplexity is then measured with dropout, the held-out one without;
 * ``lr halved every 100 epochs``: lr 5 for epochs 1-100, 2.5 for 101-200, and so on
   (``train(..., lr_schedule=...)``).
