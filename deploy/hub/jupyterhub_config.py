@@ -56,6 +56,11 @@ if os.environ.get("D2LRNN_HUB_API_TOKEN"):
 # Each user's server: JupyterLab in their home, as their Unix user, from the hub's environment.
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
+# Kernels talk to their server over Unix sockets in the user's runtime folder, not TCP ports on
+# 127.0.0.1: every server picks its kernels' ports on its own, so two students starting kernels
+# at the same moment can pick the same port, and a server then reads another student's kernel
+# ("Invalid Signature" in the log, a kernel that never answers; seen in the hub test).
+c.Spawner.args = ["--KernelManager.transport=ipc"]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 180  # a busy machine starts MXNet-laden servers slowly

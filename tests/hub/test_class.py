@@ -120,6 +120,12 @@ for what, path in %r.items():
 print(json.dumps(tried))
 """
 
+KERNEL_TRANSPORT = """
+import json
+from ipykernel.connect import get_connection_info
+print(json.dumps(get_connection_info(unpack=True)["transport"]))
+"""
+
 
 async def student_works(student, plan):
     """Fetch, fill in, Run All in the student's own kernel, submit; return what was submitted, by assignment."""
@@ -201,6 +207,7 @@ async def probe_access(hub, servers, users):
     }
     async with servers[me].kernel() as k:
         files = json.loads(await k.run(PROBE % paths))
+        transport = json.loads(await k.run(KERNEL_TRANSPORT))
     files["other's submission, name's random part"] = others_submission.parent.name.rsplit("+", 1)[1]
     statuses = {
         "other's server": (await request(f"{hub.url}/user/{other}/api/contents", token, raise_error=False))[0],
@@ -214,7 +221,7 @@ async def probe_access(hub, servers, users):
         "formgrader, student": (await servers[me].get("/formgrader", raise_error=False))[0],
         "formgrader, instructor": (await servers[INSTRUCTOR].get("/formgrader", raise_error=False))[0],
     }
-    return {"files": files, "http": statuses}
+    return {"files": files, "http": statuses, "kernel transport": transport}
 
 
 @pytest.fixture(scope="module")
@@ -300,3 +307,9 @@ def test_only_the_instructor_has_the_formgrader(class_run):
     http = class_run["access"]["http"]
     # The instructor's formgrader answers by sending the browser on to its assignments page.
     assert http["formgrader, student"] == 404 and http["formgrader, instructor"] in (200, 302), http
+
+
+def test_kernels_talk_to_their_server_over_unix_sockets(class_run):
+    # TCP ports on 127.0.0.1 are shared by every student's server: two kernels started at the
+    # same moment can get the same port (deploy/hub/jupyterhub_config.py says what follows).
+    assert class_run["access"]["kernel transport"] == "ipc"
