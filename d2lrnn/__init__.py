@@ -7,14 +7,15 @@ the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
 also find ``sgd``, ``to_onehot``, ``predict_rnn``, ``grad_clipping``, the two minibatch
 samplers and ``train_and_predict_rnn`` called with their functions (``chapter2019``).
 
-Importing d2lrnn does three things, all before MXNet loads: it checks the environment
-variables it reads (``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY``, ``D2LRNN_QUICK``,
-``D2LRNN_DATA_DIR``) and raises ``EnvironmentVariableError`` for an unusable one; it puts
-back the NumPy names MXNet 1.9.1 still uses where this NumPy removed them (see
-``env/_compat``); and it sets ``OMP_NUM_THREADS`` to the CPUs the process may use when it is
-unset, because MXNet reads it only once, when it is imported. A value you set yourself is
-never changed. The installed start-up hook (``_d2lrnn_hook``) imports d2lrnn whenever
-``mxnet`` is imported first, so the order of imports does not matter.
+Importing d2lrnn does two things, both before MXNet loads, and nothing else: it puts back
+the NumPy names MXNet 1.9.1 still uses where this NumPy removed them (see ``env/_compat``),
+and it arranges for MXNet's thread count to be chosen while MXNet loads (see
+``env/_mxnet_load``: ``OMP_NUM_THREADS`` is set to the CPUs the process may use for the
+duration of MXNet's load when you have not set it, and removed again, so child processes
+inherit your environment unchanged). It installs no signal handler (training does, while it
+runs, and the command line) and checks an environment variable only where it uses it. The
+installed start-up hook (``_d2lrnn_hook``) imports d2lrnn whenever ``mxnet`` is imported
+first, so the order of imports does not matter.
 
 MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 ``from d2lrnn import train``, ``d2lrnn.models``): the names below are looked up in their
@@ -25,16 +26,13 @@ parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-
 """
 import importlib
 
-from .env import _environment
+from .env import _environment, _mxnet_load
 from .env._compat import check_distutils, restore_numpy_names
 from .env._environment import QUICK_ENV, EnvironmentVariableError
-from .env._threads import set_default_omp_threads
 
-_environment.quiet_ctrl_c_while_loading()
-_environment.check_environment_on_import()
 restore_numpy_names()
 check_distutils()
-set_default_omp_threads()
+_mxnet_load.install()
 
 __version__ = "0.1.0"
 
@@ -77,6 +75,7 @@ _NAMES = {name: module for module, names in _EXPORTS.items() for name in names}
 _LAZY = {**{module.rpartition(".")[2]: module for module in _EXPORTS}, **_NAMES}  # and the modules
 
 __all__ = sorted([*_NAMES, "checkpoint", "QUICK_ENV", "EnvironmentVariableError", "quick_mode", "versions",
+                  "mxnet_threads",
                   "__version__"])
 
 
@@ -97,6 +96,11 @@ def __dir__():
 def quick_mode():
     """True when ``$D2LRNN_QUICK`` is set to 1: notebooks then train a short schedule (tests, CI)."""
     return _environment.quick_mode()
+
+
+def mxnet_threads():
+    """MXNet's CPU threads in this process (``OMP_NUM_THREADS`` as MXNet loaded, or will load, with it)."""
+    return _mxnet_load.mxnet_threads()
 
 
 def versions():

@@ -1,6 +1,38 @@
-"""``python -m d2lrnn``: train the chapter's model from the command line."""
+"""``python -m d2lrnn`` and the ``d2lrnn`` command: train the chapter's model, or generate text.
+
+Loading MXNet takes a few seconds; Ctrl-C meanwhile stops the command with one line and exit
+status 130 instead of a traceback from inside MXNet's import. The handler is this command's
+own and is put back to Python's usual one before the command runs (training then installs
+its own while it trains, see ``progress.StopOnInterrupt``). An environment variable that
+cannot be used is one line and exit status 2, before MXNet loads.
+"""
+import os
+import signal
 import sys
 
-from .runs.cli import main
+from .env._environment import EnvironmentVariableError, check_environment
 
-sys.exit(main())
+INTERRUPTED, USAGE_ERROR = 130, 2  # the command's exit statuses after Ctrl-C and for a usage error
+
+
+def _interrupted_while_loading(signum, frame):
+    print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr, flush=True)
+    os._exit(INTERRUPTED)  # nothing of ours is open yet: no file, no checkpoint
+
+
+def run(argv=None):
+    """The command: check the environment, load the command line (MXNet), run it; the exit status."""
+    previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
+    try:
+        check_environment()
+        from .runs.cli import main
+    except EnvironmentVariableError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(run())

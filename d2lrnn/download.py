@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .env._environment import DATA_DIR_ENV
+from .env._environment import DATA_DIR_ENV, data_dir as data_dir_from_environment
 from .facts import is_integer
 
 CHUNK_SIZE = 1 << 16
@@ -75,10 +75,8 @@ def resolve_data_dir(data_dir=None):
     """The data directory to use: ``data_dir``, else ``$D2LRNN_DATA_DIR``, else the default."""
     if data_dir is not None:
         return Path(data_dir).expanduser()
-    from_env = os.environ.get(DATA_DIR_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return default_data_dir()
+    from_env = data_dir_from_environment()  # EnvironmentVariableError for a path to a file
+    return from_env if from_env is not None else default_data_dir()
 
 
 def _digests(path):

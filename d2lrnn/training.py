@@ -15,7 +15,7 @@ from mxnet import autograd, gluon, nd
 from mxnet.gluon import loss as gloss
 
 from .facts import check_model, check_positive, check_seed, check_vocab, corpus_array
-from .env._threads import hint_if_busy
+from .env._busy import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from .env.device import check_ctx
 from .facts import is_diverged, perplexity_from_loss

@@ -72,8 +72,7 @@ def test_a_new_run_into_an_existing_checkpoint_says_it_replaces_it(tmp_path):
     assert "holds the checkpoint of epoch 2; this new run replaces it" in again.stderr
 
 
-# A child that runs ``python -m d2lrnn ARGS`` (sys.argv[0] is '-m' while the package is imported,
-# as Python sets it) and sends itself a signal at a known point, so that no test waits or polls:
+# A child that runs ``python -m d2lrnn ARGS`` (d2lrnn/__main__.py, as Python runs it) and sends itself a signal at a known point, so that no test waits or polls:
 # 'MODULE.FUNCTION:N' after the Nth call of d2lrnn.MODULE.FUNCTION, or 'import mxnet' when
 # MXNet's import has begun (its first submodule is looked up).
 CHILD = """

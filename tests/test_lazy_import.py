@@ -21,17 +21,17 @@ def _clean_env():
     return {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
 
 
-def test_import_sets_threads_and_numpy_names_but_loads_no_mxnet():
+def test_import_restores_numpy_names_but_loads_no_mxnet_and_sets_no_variable():
     out = _run("import os, sys, numpy, d2lrnn; import d2lrnn.facts; "
-               "print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'], "
+               "print('mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), d2lrnn.mxnet_threads(), "
                "d2lrnn.env._compat.missing_names() == [] and hasattr(numpy, 'bool'))")
-    assert out == ["False", str(d2lrnn.env._threads.available_cpus()), "True"]
+    assert out == ["False", "None", str(d2lrnn.env._threads.available_cpus()), "True"]
 
 
-def test_first_use_loads_mxnet_with_the_threads_set():
+def test_first_use_loads_mxnet_with_the_threads_chosen():
     out = _run("import os, sys, d2lrnn as d2l; print('mxnet' in sys.modules); d2l.RNNModel; "
-               "print('mxnet' in sys.modules, os.environ['OMP_NUM_THREADS'])")
-    assert out == ["False", "True", str(d2lrnn.env._threads.available_cpus())]
+               "print('mxnet' in sys.modules, d2l.env._mxnet_load._chosen, os.environ.get('OMP_NUM_THREADS'))")
+    assert out == ["False", "True", str(d2lrnn.env._threads.available_cpus()), "None"]
 
 
 def test_every_public_name_and_module_resolves():

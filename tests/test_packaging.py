@@ -94,9 +94,3 @@ def test_ci_runs_the_readme_test_command_on_every_python():
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command.replace("python3", '"$python"').replace(".venv", '"$venv"') in ci
     assert re.search(r"^for version in 3\.11 3\.12 3\.13; do$", ci, flags=re.M)
-
-
-def test_omp_default_respects_the_user(monkeypatch):
-    from d2lrnn.env import _threads
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert _threads.set_default_omp_threads() == "3"

@@ -1,7 +1,8 @@
 """The default thread count: the affinity mask lowered to the cgroup CPU quota, read from fake files."""
 import pytest
 
-from d2lrnn.env import _threads
+from d2lrnn.env import _busy, _mxnet_load, _threads
+from d2lrnn.env._environment import EnvironmentVariableError
 
 V2_MOUNT = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
 V1_MOUNTS = ("31 23 0:28 {root} /sys/fs/cgroup/cpu,cpuacct ro,relatime - cgroup cgroup rw,cpu,cpuacct\n"
@@ -92,10 +93,10 @@ def test_escaped_mount_point(tmp_path, eight_cores):
 
 
 def test_busy_hint_only_when_the_load_is_near_the_cpus():
-    assert _threads.busy_hint(1.4, 2, 2) is None  # 0.7 of the CPUs: still fine
-    assert _threads.busy_hint(3.0, 2, 1) is None  # one thread already
-    assert _threads.busy_hint(3.0, 2, 2, "PASSIVE") is None  # threads that do not spin
-    hint = _threads.busy_hint(1.5, 2, 2)
+    assert _busy.busy_hint(1.4, 2, 2) is None  # 0.7 of the CPUs: still fine
+    assert _busy.busy_hint(3.0, 2, 1) is None  # one thread already
+    assert _busy.busy_hint(3.0, 2, 2, "PASSIVE") is None  # threads that do not spin
+    hint = _busy.busy_hint(1.5, 2, 2)
     assert hint == ("note: this machine is busy (load average 1.5 over the last minute, 2 usable CPUs), "
                     "so training with 2 OpenMP threads may be many times slower; if it is, restart "
                     "Python or Jupyter with OMP_NUM_THREADS=1 set beforehand")
@@ -105,11 +106,11 @@ def test_busy_hint_only_when_the_load_is_near_the_cpus():
 def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
     import mxnet as mx
     import d2lrnn
-    monkeypatch.setattr(_threads, "_busy_checked", False)
-    monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what MXNet was given is not changed by this
+    monkeypatch.setattr(_busy, "_busy_checked", False)
+    monkeypatch.setattr(_busy, "available_cpus", lambda root="/": 2)
+    monkeypatch.setattr(_mxnet_load, "_chosen", 2)  # as if MXNet had loaded with 2 threads
     monkeypatch.delenv("OMP_WAIT_POLICY")  # the tests' passive waiting would silence the hint
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
+    monkeypatch.setattr(_busy.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
     text = "the time traveller smiled. " * 20
     vocab = d2lrnn.Vocab(text)
     for _ in range(2):  # a notebook that trains twice
@@ -121,27 +122,21 @@ def test_training_prints_the_busy_hint_once_per_process(monkeypatch, capsys):
     assert err.count("note: this machine is busy (load average 1.9") == 1
 
 
+def test_an_unusable_wait_policy_is_reported_where_training_reads_it(monkeypatch):
+    monkeypatch.setattr(_busy, "_busy_checked", False)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "sleepy")
+    with pytest.raises(EnvironmentVariableError, match="OMP_WAIT_POLICY='sleepy' is neither 'active' nor 'passive'"):
+        _busy.hint_if_busy(getloadavg=lambda: (0.3, 0.3, 0.3))
+
+
 def test_no_busy_hint_on_a_quiet_machine_or_without_getloadavg(monkeypatch, capsys):
-    monkeypatch.setattr(_threads, "_busy_checked", False)
-    monkeypatch.setattr(_threads, "available_cpus", lambda root="/": 2)
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    assert _threads.hint_if_busy(getloadavg=lambda: (0.3, 0.3, 0.3)) is False
+    monkeypatch.setattr(_busy, "_busy_checked", False)
+    monkeypatch.setattr(_busy, "available_cpus", lambda root="/": 2)
+    monkeypatch.setattr(_mxnet_load, "_chosen", 2)
+    assert _busy.hint_if_busy(getloadavg=lambda: (0.3, 0.3, 0.3)) is False
     # A quiet start is the answer for the process: the load after its own training is not asked.
-    assert _threads.hint_if_busy(getloadavg=lambda: (2.2, 1.5, 0.8)) is False
-    monkeypatch.setattr(_threads, "_busy_checked", False)
-    monkeypatch.delattr(_threads.os, "getloadavg")  # Windows
-    assert _threads.hint_if_busy() is False
+    assert _busy.hint_if_busy(getloadavg=lambda: (2.2, 1.5, 0.8)) is False
+    monkeypatch.setattr(_busy, "_busy_checked", False)
+    monkeypatch.delattr(_busy.os, "getloadavg")  # Windows
+    assert _busy.hint_if_busy() is False
     assert capsys.readouterr().err == ""
-
-
-def test_environ_as_started_drops_only_the_default_import_set(monkeypatch):
-    monkeypatch.setattr(_threads, "_default_set", None)
-    monkeypatch.setattr(_threads, "mxnet_loaded", lambda: False)  # as in a fresh process
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    assert _threads.set_default_omp_threads() == str(_threads.available_cpus())
-    assert "OMP_NUM_THREADS" not in _threads.environ_as_started()
-    assert _threads.environ_as_started({"OMP_NUM_THREADS": "99"}) == {"OMP_NUM_THREADS": "99"}
-    monkeypatch.setattr(_threads, "_default_set", None)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own value
-    assert _threads.set_default_omp_threads() == "3"
-    assert _threads.environ_as_started()["OMP_NUM_THREADS"] == "3"

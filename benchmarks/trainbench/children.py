@@ -16,7 +16,9 @@ import time
 from importlib import util
 from pathlib import Path
 
-from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
+import _d2lrnn_hook
+from d2lrnn.env import _mxnet_load
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV
 
 from .config import CHAPTER, HELPER_VERSION, PREFIXES, RESULT_TAG
 
@@ -40,6 +42,8 @@ def mxnet_omp_threads():
         return int(os.environ["MXNET_OMP_MAX_THREADS"]), "MXNET_OMP_MAX_THREADS"
     if os.environ.get(OMP_ENV):
         return int(os.environ[OMP_ENV]), OMP_ENV
+    if _mxnet_load._chosen is not None:  # d2lrnn set it while MXNet loaded
+        return _mxnet_load._chosen, "OMP_NUM_THREADS set by d2lrnn"
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     x86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
     return max(1, cpus // 2 if x86 else cpus), "unset: MXNet uses half the CPUs" if x86 else "unset"
@@ -48,7 +52,7 @@ def mxnet_omp_threads():
 def thread_report():
     """MXNet's threads here, and OMP_NUM_THREADS as the user set it (None: d2lrnn chose it)."""
     threads, source = mxnet_omp_threads()
-    return {"omp_num_threads_before_import": environ_as_started().get(OMP_ENV),
+    return {"omp_num_threads_before_import": os.environ.get(OMP_ENV),
             "omp_num_threads": os.environ.get(OMP_ENV),
             "mxnet_threads": threads, "mxnet_threads_source": source}
 
@@ -165,10 +169,10 @@ class _Tee(io.TextIOBase):
 
 def _import_helper(helper_dir):
     """d2l 0.9.2 from ``helper_dir``, imported with OMP_NUM_THREADS as the user left it."""
-    # This process imported d2lrnn for its settings (MXNet-free, but it sets OMP_NUM_THREADS
-    # when unset); MXNet has not loaded yet, so dropping that default still reaches it.
-    if OMP_ENV not in environ_as_started():
-        os.environ.pop(OMP_ENV, None)
+    # This process imported d2lrnn for its settings (MXNet-free), which would choose MXNet's
+    # threads as it loads; a student's own d2l environment has no d2lrnn, so its finders step aside.
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not isinstance(f, (_mxnet_load.MXNetFinder, _d2lrnn_hook.Finder))]
     sys.path.insert(0, str(Path(helper_dir).resolve()))
     import d2l
     if d2l.__version__ != HELPER_VERSION or not Path(d2l.__file__).resolve().is_relative_to(

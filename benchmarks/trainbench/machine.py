@@ -8,7 +8,7 @@ import sys
 from importlib import util
 from pathlib import Path
 
-from d2lrnn.env._threads import available_cpus, environ_as_started
+from d2lrnn.env._threads import available_cpus
 
 from .config import HELPER_VERSION, REPO
 from .peers import version
@@ -58,7 +58,7 @@ def describe_machine():
         if m := re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), flags=re.M):
             mem = int(m.group(1)) * 1024
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    env = {k: v for k, v in sorted(environ_as_started().items()) if k.startswith(THREAD_ENV_PREFIXES)}
+    env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(THREAD_ENV_PREFIXES)}
     return {"cpu": cpu["model"], "logical_cpus": os.cpu_count(), "available_cpus": available_cpus(),
             "physical_cores": cpu["cores"], "simd": [f for f in SIMD_FLAGS if f in cpu["flags"]],
             "memory_bytes": mem, "loadavg": load, "os": platform.platform(),

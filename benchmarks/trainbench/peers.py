@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from d2lrnn.env._threads import ENV_VAR as OMP_ENV, environ_as_started
+from d2lrnn.env._threads import ENV_VAR as OMP_ENV
 from d2lrnn.facts import CELLS as CELL_TABLE
 
 from .config import HELPER_VERSION, RESULT_TAG, SCRIPT, WORK
@@ -37,14 +37,13 @@ def version(dist):
 
 def peer_env(peer):
     """The environment of ``peer``'s child: the user's, as they started Python, plus the peer's own."""
-    # Not os.environ: importing d2lrnn set OMP_NUM_THREADS in this process when it was unset.
-    return {**environ_as_started(), **peer.env}
+    return {**os.environ, **peer.env}
 
 
 def build_peers(args, prep, torch_ok, helper_ok, threads):
     """Every implementation for every cell of ``args.cells``, then the matmul ceiling."""
     peers = []
-    user_omp = environ_as_started().get(OMP_ENV)
+    user_omp = os.environ.get(OMP_ENV)
     for cell in args.cells:
         peers.append(Peer(f"d2lrnn/{cell}", "d2lrnn (as shipped)", "d2lrnn", cell))
         if cell == "lstm" and helper_ok:
@@ -94,7 +93,7 @@ def run_child(kind, options, *, env=None, cwd=None, timeout=None, log=None):
     """Run ``--child kind`` in a fresh interpreter; return its result dict or {'error': ...}."""
     cmd = [sys.executable, str(SCRIPT), "--child", kind, *map(str, options)]
     try:
-        proc = subprocess.run(cmd, env=env if env is not None else environ_as_started(), cwd=cwd,
+        proc = subprocess.run(cmd, env=env if env is not None else os.environ, cwd=cwd,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         return {"error": f"timed out after {e.timeout:.0f} s"}

@@ -1,20 +1,21 @@
-"""Check the environment variables d2lrnn reads or sets, before MXNet loads.
+"""The environment variables d2lrnn reads, each checked where d2lrnn uses it.
 
-MXNet aborts the whole interpreter (SIGABRT, no Python exception) when
-``OMP_NUM_THREADS`` is not a whole number, so the values are checked first and a bad
-one is reported in one line that names the variable and what to do.
+An unusable value raises ``EnvironmentVariableError``, one line that names the variable and
+what to set, where d2lrnn reads it: ``OMP_NUM_THREADS`` as MXNet loads (``_mxnet_load``: MXNet
+itself would abort the whole interpreter, SIGABRT, inside its parser), ``OMP_WAIT_POLICY``
+when training first looks at the machine's load (``_busy.hint_if_busy``), ``D2LRNN_QUICK``
+in ``quick_mode()`` and ``D2LRNN_DATA_DIR`` when the data directory is resolved. Importing
+d2lrnn or MXNet checks none of the others, so a program that never asks d2lrnn for them is not
+stopped by them. The command line checks them all before it starts (``check_environment``).
 """
 import os
 import re
-import signal
-import sys
 from pathlib import Path
 
 from ._threads import ENV_VAR as OMP_ENV, WAIT_POLICY_ENV, available_cpus
 
 QUICK_ENV = "D2LRNN_QUICK"
 DATA_DIR_ENV = "D2LRNN_DATA_DIR"  # where download.fetch looks for and caches the data
-USAGE_ERROR = 2  # the command line's exit status for a usage error
 
 
 class EnvironmentVariableError(ValueError):
@@ -84,41 +85,3 @@ def check_environment(environ=os.environ):
     wait_policy(environ)
     quick_mode(environ)
     data_dir(environ)
-
-
-def started_as_command(argv=None):
-    """True when this process is ``python -m d2lrnn`` or the installed ``d2lrnn`` script.
-
-    While ``python -m`` imports the package it runs, ``sys.argv[0]`` is ``'-m'`` (Python's
-    documented behaviour); the console script keeps its own name in ``sys.argv[0]``.
-    """
-    argv = sys.argv if argv is None else argv
-    return bool(argv) and (argv[0] == "-m" or Path(argv[0]).name in ("d2lrnn", "d2lrnn.exe"))
-
-
-INTERRUPTED = 130  # the command line's exit status after Ctrl-C
-
-
-def _interrupted_while_loading(signum, frame):
-    print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr, flush=True)
-    os._exit(INTERRUPTED)  # nothing of ours is open yet: no file, no checkpoint
-
-
-def quiet_ctrl_c_while_loading():
-    """As a command, make Ctrl-C during the package's (MXNet's) import exit 130 with one line.
-
-    ``d2lrnn.cli.main`` puts Python's usual handler back once the package has loaded.
-    """
-    if started_as_command():
-        signal.signal(signal.SIGINT, _interrupted_while_loading)
-
-
-def check_environment_on_import():
-    """``check_environment()`` for ``import d2lrnn``: raise, or as a command print one line and exit 2."""
-    try:
-        check_environment()
-    except EnvironmentVariableError as e:
-        if started_as_command():
-            print(f"error: {e}", file=sys.stderr)
-            raise SystemExit(USAGE_ERROR) from None
-        raise

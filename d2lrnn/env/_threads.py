@@ -1,4 +1,4 @@
-"""Choose how many OpenMP threads MXNet uses, before MXNet is imported.
+"""How many OpenMP threads MXNet should use, and a hint when the machine is busy.
 
 MXNet reads ``OMP_NUM_THREADS`` once, when it is first imported. Left unset,
 MXNet 1.9 assumes hyper-threading and uses half the CPUs: on a 2-core laptop or
@@ -6,7 +6,8 @@ CI machine that is one thread, about half the speed of two. More threads than th
 process may use are far worse: in a container whose CPU quota (Kubernetes CPU limit,
 ``docker run --cpus``) is below the cores it sees, OpenMP threads wait for each other
 and training ran 13-14 times slower. So the default is the CPUs the process may use:
-its affinity mask, lowered to its cgroup CPU quota.
+its affinity mask, lowered to its cgroup CPU quota. ``_mxnet_load`` applies it while
+MXNet loads, and only then.
 
 Nothing here imports MXNet; the cgroup files are read directly (no third-party library).
 """
@@ -18,7 +19,6 @@ from pathlib import Path
 
 ENV_VAR = "OMP_NUM_THREADS"
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
-_default_set = None  # the value set_default_omp_threads gave OMP_NUM_THREADS, when it gave one
 
 
 def _unescape(field):
@@ -121,78 +121,13 @@ def mxnet_loaded():
     return any(name == "mxnet" or name.startswith("mxnet.") for name in sys.modules)
 
 
-def set_default_omp_threads():
-    """Set ``OMP_NUM_THREADS`` to the usable CPUs unless the user already set it.
-
-    Returns the value in effect. Warns when MXNet was imported first, because
-    then the setting can no longer take effect in this process.
-    """
-    if os.environ.get(ENV_VAR, "").strip():
-        return os.environ[ENV_VAR]
-    if mxnet_loaded():
-        warnings.warn(
-            "mxnet was imported before d2lrnn (an import that failed counts too) without d2lrnn's start-up hook (python -S, or d2lrnn not installed), so "
-            "OMP_NUM_THREADS could not be set for it and MXNet may use only half the CPUs. "
-            "Restart Python (in Jupyter: the kernel) and import d2lrnn first, or set "
-            "OMP_NUM_THREADS before starting Python.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return None
-    global _default_set
-    os.environ[ENV_VAR] = _default_set = str(available_cpus())
-    return os.environ[ENV_VAR]
-
-
-def environ_as_started(environ=None):
-    """A copy of ``os.environ`` (or ``environ``) without the ``OMP_NUM_THREADS`` that ``import d2lrnn`` set.
-
-    The environment as the user started Python, for a program that must run as they would
-    run it (the benchmark's chapter helper); a value the user set stays.
-    """
-    environ = dict(os.environ if environ is None else environ)
-    if _default_set is not None and environ.get(ENV_VAR) == _default_set:
-        del environ[ENV_VAR]
-    return environ
-
-
-# "Busy" = the 1-minute load average is at least this fraction of the usable CPUs.
-BUSY_LOAD_FRACTION = 0.75
-_busy_checked = False  # the load is looked at once: later it counts this process's own training
-
-
-def busy_hint(load, cpus, threads, wait_policy=None):
-    """The one-line hint for a machine busy with other work, or None when it is not needed.
-
-    ``load`` is the 1-minute load average, ``cpus`` the usable CPUs, ``threads`` MXNet's
-    OpenMP threads, ``wait_policy`` ``$OMP_WAIT_POLICY``. OpenMP threads wait for each
-    other, spinning, so when other processes hold the cores every step waits for the
-    slowest thread; one thread suffers far less, and so do threads that wait passively
-    (the advice the hint would give is then already taken).
-    """
-    if threads <= 1 or load < BUSY_LOAD_FRACTION * cpus or (wait_policy or "").lower() == "passive":
-        return None
-    return (f"note: this machine is busy (load average {load:.1f} over the last minute, {cpus} usable "
-            f"CPUs), so training with {threads} OpenMP threads may be many times slower; if it is, "
-            f"restart Python or Jupyter with {ENV_VAR}=1 set beforehand")
-
-
-def hint_if_busy(getloadavg=None, file=None):
-    """Print ``busy_hint`` to stderr (or ``file``) when the process first trains; True when printed.
-
-    Only the first call looks at the load: after a training, the load average counts this
-    process's own threads, and a notebook's second training would call its machine busy.
-    ``getloadavg`` defaults to ``os.getloadavg`` (absent on Windows: then nothing is printed).
-    """
-    global _busy_checked
-    getloadavg = getloadavg or getattr(os, "getloadavg", None)
-    if _busy_checked or getloadavg is None:
-        return False
-    _busy_checked = True
-    threads = os.environ.get(ENV_VAR, "").strip()
-    hint = busy_hint(getloadavg()[0], available_cpus(), int(threads) if threads.isdigit() else 1,
-                     os.environ.get(WAIT_POLICY_ENV, "").strip())
-    if hint is None:
-        return False
-    print(hint, file=file or sys.stderr, flush=True)
-    return True
+def warn_mxnet_loaded_first():
+    """Warn that MXNet loaded before d2lrnn could choose its threads (no start-up hook)."""
+    warnings.warn(
+        "mxnet was imported before d2lrnn (an import that failed counts too) without d2lrnn's start-up "
+        "hook (python -S, or d2lrnn not installed), so d2lrnn could not choose its thread count and "
+        "MXNet may use only half the CPUs. Restart Python (in Jupyter: the kernel) and import d2lrnn "
+        "first, or set OMP_NUM_THREADS before starting Python.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
