@@ -57,10 +57,24 @@ def _local(address):
 SLOW_PATHS = (REPO / "notebooks", REPO / "tests" / "browser", REPO / "tests" / "test_grading.py")
 
 
+# What can differ by Python, run on every Python by CI (`-m "not slow or per_python"` with the
+# fast tier; see .ci/run): the start-up hook and the NumPy names, the environment's handling,
+# NumPy 1 against 2 in one environment, and the chapter's notebook.
+PER_PYTHON_PATHS = (REPO / "tests" / "test_compat.py", REPO / "tests" / "test_lazy_import.py",
+                    REPO / "tests" / "test_environment.py", REPO / "tests" / "test_existing_environment.py",
+                    REPO / "notebooks" / "deep-rnn.ipynb")
+
+
+def _under(path, paths):
+    return any(path == p or p in path.parents for p in paths)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if any(item.path == p or p in item.path.parents for p in SLOW_PATHS):
+        if _under(item.path, SLOW_PATHS):
             item.add_marker(pytest.mark.slow)
+        if _under(item.path, PER_PYTHON_PATHS):
+            item.add_marker(pytest.mark.per_python)
 
 
 @pytest.fixture(autouse=True)

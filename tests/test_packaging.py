@@ -87,10 +87,15 @@ def _readme_commands():
     return re.findall(r"```(?:bash|sh)\n(.*?)```", readme, flags=re.S)
 
 
-def test_ci_runs_the_readme_test_command_on_every_python():
+def test_ci_installs_with_the_readme_command_on_every_python_and_runs_its_tests_once():
     blocks = _readme_commands()
     test_command = next(b.strip() for b in blocks if "pytest" in b)
-    # .ci/run runs it once per Python: python3 and .venv stand for that interpreter and its folder.
+    install, _, tests = test_command.rpartition(" && ")
+    assert tests == ".venv/bin/python -m pytest"
+    # .ci/run installs on each Python with it: python3 and .venv stand for that interpreter and its folder.
     ci = (REPO / ".ci" / "run").read_text()
-    assert test_command.replace("python3", '"$python"').replace(".venv", '"$venv"') in ci
+    assert install.replace("python3", '"$python"').replace(".venv", '"$venv"') in ci
     assert re.search(r"^for version in 3\.11 3\.12 3\.13; do$", ci, flags=re.M)
+    # ... and runs the README's tests, the whole suite, on one of them (on all with D2LRNN_CI_FULL=1).
+    assert re.search(r'^full_python=3\.1[1-3]$', ci, flags=re.M)
+    assert '"$venv"/bin/python -m pytest\n' in ci
