@@ -6,6 +6,7 @@ from mxnet import nd
 
 from .env.device import check_ctx
 from .facts import check_model, check_seed, check_vocab, is_integer, is_number
+from .models import RNNModel
 
 
 def check_prefix(prefix, vocab):
@@ -14,8 +15,9 @@ def check_prefix(prefix, vocab):
         raise ValueError(f"prefix must be a non-empty string, got {prefix!r}")
     unknown = sorted({ch for ch in prefix if ch not in vocab.token_to_idx})
     if unknown:
+        shown = repr(prefix) if len(prefix) <= 80 else f"of {len(prefix):,} characters"
         raise ValueError(
-            f"prefix {prefix!r} contains characters that are not in the vocabulary: "
+            f"prefix {shown} contains characters that are not in the vocabulary: "
             f"{unknown}; the model only knows {''.join(vocab.idx_to_token[1:])!r}"
             " (text is lower-cased during preprocessing)")
 
@@ -50,11 +52,42 @@ def _check_sampling(num_chars, temperature, top_k, vocab_size):
                          f"vocabulary without '<unk>'), got {top_k!r}")
 
 
+def warm_up(model, prefix, vocab, ctx):
+    """The state after reading all of ``prefix`` but its last character: ``model``'s state for batch_size 1.
+
+    The characters go through ``model`` in one call of shape (1, len(prefix) - 1), which
+    gives the state that feeding them one at a time gives (for a one-character prefix,
+    the zero state). A bidirectional layer is the exception: over a sequence its backward
+    direction would read the prefix from the end, so it gets one character per call, as
+    it does while generating.
+    """
+    check_prefix(prefix, vocab)
+    state = model.begin_state(batch_size=1, ctx=ctx)
+    indices = vocab[list(prefix[:-1])]
+    if not indices:
+        return state
+    if isinstance(model, RNNModel) and model.config.bidirectional:
+        steps = [[i] for i in indices]  # len(prefix) - 1 calls of one character
+    else:
+        steps = [indices]  # one call of len(prefix) - 1 characters
+    for step in steps:
+        Y, state = model(nd.array([step], ctx=ctx), state)  # (1, len(step)) -> Y: (len(step), vocab_size)
+        _check_output_width(Y, vocab)
+    return state
+
+
+def _check_output_width(Y, vocab):
+    if Y.shape[-1] != len(vocab):
+        raise ValueError(f"the model predicts {Y.shape[-1]} tokens but the vocabulary has "
+                         f"{len(vocab)}; use the vocab the model was trained with")
+
+
 def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx, temperature=0.0, top_k=None, seed=None):
     """``prefix`` followed by ``num_chars`` predicted characters.
 
-    With the default ``temperature=0`` each character is the most likely one (the
-    chapter's greedy prediction). A positive temperature samples from
+    The model reads the prefix in one call (``warm_up``), then predicts one character
+    per call. With the default ``temperature=0`` each character is the most likely one
+    (the chapter's greedy prediction). A positive temperature samples from
     softmax(logits / temperature): below 1 sharper, above 1 flatter; ``top_k`` keeps
     only the k most likely characters; ``seed`` makes the sampling repeatable.
     ``'<unk>'`` is never predicted.
@@ -66,16 +99,11 @@ def predict_rnn_gluon(prefix, num_chars, model, vocab, ctx, temperature=0.0, top
     _check_sampling(num_chars, temperature, top_k, len(vocab))
     check_seed(seed)
     rng = np.random.default_rng(seed)
-    state = model.begin_state(batch_size=1, ctx=ctx)
-    output = [vocab[prefix[0]]]
-    for t in range(len(prefix) - 1 + num_chars):
+    state = warm_up(model, prefix, vocab, ctx)
+    output = [vocab[prefix[-1]]]
+    for _ in range(num_chars):
         X = nd.array([[output[-1]]], ctx=ctx)  # (1, 1)
         Y, state = model(X, state)  # Y: (1, vocab_size)
-        if t == 0 and Y.shape[-1] != len(vocab):
-            raise ValueError(f"the model predicts {Y.shape[-1]} tokens but the vocabulary has "
-                             f"{len(vocab)}; use the vocab the model was trained with")
-        if t < len(prefix) - 1:
-            output.append(vocab[prefix[t + 1]])  # warm up on the prefix
-        else:
-            output.append(choose_next(Y[0].asnumpy(), temperature, top_k, rng, exclude=vocab.unk))
-    return "".join(vocab.to_tokens(output))
+        _check_output_width(Y, vocab)
+        output.append(choose_next(Y[0].asnumpy(), temperature, top_k, rng, exclude=vocab.unk))
+    return prefix + "".join(vocab.to_tokens(output[1:]))

@@ -15,34 +15,9 @@ from mxnet import nd
 
 import d2lrnn
 from d2lrnn import FunctionModel, RNNModelScratch, Vocab
-from tiny import TEXT
+from tiny import TEXT, book_params_of, book_rnn, init_rnn_state
 
 HIDDEN = 16
-
-
-def book_rnn(inputs, state, params):
-    """The book's rnn-scratch model: num_steps arrays (batch_size, vocab_size) -> as many logits."""
-    W_xh, W_hh, b_h, W_hq, b_q = params
-    H, = state
-    outputs = []
-    for X in inputs:
-        H = nd.tanh(nd.dot(X, W_xh) + nd.dot(H, W_hh) + b_h)
-        outputs.append(nd.dot(H, W_hq) + b_q)
-    return outputs, (H,)
-
-
-def init_rnn_state(batch_size, num_hiddens, ctx):
-    return (nd.zeros((batch_size, num_hiddens), ctx=ctx),)
-
-
-def book_params_of(scratch):
-    """The book's [W_xh, W_hh, b_h, W_hq, b_q] holding the weights of a one-layer tanh ``RNNModelScratch``."""
-    W_xh, W_hh, b_xh, b_hh = scratch.layer_params()[0]
-    params = [W_xh.T, W_hh.T, b_xh + b_hh, scratch.dense_weight.data().T, scratch.dense_bias.data()]
-    params = [p.copy() for p in params]
-    for p in params:
-        p.attach_grad()
-    return params
 
 
 def random_scratch(vocab, seed=0):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import mxnet as mx
+from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
@@ -30,6 +31,31 @@ def run(tiny_data, num_epochs=6, lr=2.0, clipping_theta=1.0, seed=0, prefixes=("
         model, 16, corpus_indices, vocab, mx.cpu(), num_epochs, 10, lr, clipping_theta, 4,
         list(prefixes), seed=seed, **kwargs)
     return model, history
+
+
+def book_rnn(inputs, state, params):
+    """The book's rnn-scratch model: num_steps arrays (batch_size, vocab_size) -> as many logits."""
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    H, = state
+    outputs = []
+    for X in inputs:
+        H = nd.tanh(nd.dot(X, W_xh) + nd.dot(H, W_hh) + b_h)
+        outputs.append(nd.dot(H, W_hq) + b_q)
+    return outputs, (H,)
+
+
+def init_rnn_state(batch_size, num_hiddens, ctx):
+    return (nd.zeros((batch_size, num_hiddens), ctx=ctx),)
+
+
+def book_params_of(scratch):
+    """The book's [W_xh, W_hh, b_h, W_hq, b_q] holding the weights of a one-layer tanh ``RNNModelScratch``."""
+    W_xh, W_hh, b_xh, b_hh = scratch.layer_params()[0]
+    params = [W_xh.T, W_hh.T, b_xh + b_hh, scratch.dense_weight.data().T, scratch.dense_bias.data()]
+    params = [p.copy() for p in params]
+    for p in params:
+        p.attach_grad()
+    return params
 
 
 def load_tool(name):
