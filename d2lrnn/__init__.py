@@ -25,8 +25,11 @@ parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-
 """
 import importlib
 
-from .env import _environment
-from .env._compat import check_distutils, restore_numpy_names
+from .env import _environment, _platforms
+
+# As `python -m d2lrnn`, MXNet missing is one line naming the route, before NumPy is imported.
+_platforms.exit_if_no_mxnet(_environment.started_as_command())
+from .env._compat import check_distutils, restore_numpy_names  # noqa: E402
 from .env._environment import QUICK_ENV, EnvironmentVariableError
 from .env._threads import set_default_omp_threads
 
