@@ -10,8 +10,8 @@ NumPy override on 3.13), and is used from a folder outside the clone with no PYT
 epochs, and the ``d2lrnn`` command's ``generate`` from that checkpoint. They also ask PyPI,
 through pip, which computers have an MXNet 1.9.1 wheel, and compare with d2lrnn/env/_platforms.
 
-They install from PyPI, so they are slow: about 1½ minutes on Python 3.11 or 3.12 (pip
-downloads every package), less on 3.13 once uv's cache is filled.
+They install from PyPI, so they are slow: 1½ to 3½ minutes on Python 3.11 or 3.12 (pip
+downloads every package; the longer on a busy machine), about 1½ on 3.13 with uv's cache filled.
 """
 import ast
 import configparser
@@ -143,6 +143,7 @@ def test_the_wheel_carries_the_hook_and_every_module(dist):
     wheel = zipfile.ZipFile(dist["wheel"])
     names = set(wheel.namelist())
     # The .pth file at the top of purelib, so site-packages runs it at start-up.
+    assert {"d2lrnn-import-hook.pth", "_d2lrnn_hook.py"} <= names, sorted(names)[:10]
     assert wheel.read("d2lrnn-import-hook.pth").decode() == _pth_line()
     assert wheel.read("_d2lrnn_hook.py") == (REPO / "_d2lrnn_hook.py").read_bytes()
     tracked_modules = {n for n in dist["tracked"] if n.startswith("d2lrnn/") and n.endswith(".py")}
