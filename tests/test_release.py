@@ -112,6 +112,9 @@ def dist(tools, tmp_path_factory):
     """The sdist and the wheel that ``python -m build`` makes from the clone's tracked files."""
     root = tmp_path_factory.mktemp("release")
     src, out = root / "src", root / "dist"
+    untracked = _run(["git", "ls-files", "--others", "--exclude-standard", "d2lrnn", "_d2lrnn_hook.py"], cwd=REPO)
+    if untracked:
+        pytest.fail(f"not tracked by git, so not in a release: {' '.join(untracked.split())}; git add them")
     tracked = _run(["git", "ls-files", "-z"], cwd=REPO).split("\0")
     for name in filter(None, tracked):
         (src / name).parent.mkdir(parents=True, exist_ok=True)
