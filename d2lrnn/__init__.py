@@ -25,13 +25,17 @@ parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-
 ``runs/`` (command line, checkpoints), ``checks/`` (the exercises' checks) and ``facts``.
 """
 import importlib
+import importlib.util
 
 from .env import _environment, _mxnet_load
-from .env._compat import check_distutils, restore_numpy_names
 from .env._environment import QUICK_ENV, EnvironmentVariableError
 
-restore_numpy_names()
-check_distutils()
+# Without NumPy there is no MXNet to prepare (d2lrnn installed with --no-deps, say): the import
+# still works, and ``python -m d2lrnn`` says in one line what to install (env/_platforms).
+if importlib.util.find_spec("numpy") is not None:
+    from .env._compat import check_distutils, restore_numpy_names
+    restore_numpy_names()
+    check_distutils()
 _mxnet_load.install()
 
 __version__ = "0.1.0"

@@ -4,12 +4,15 @@ Loading MXNet takes a few seconds; Ctrl-C meanwhile stops the command with one l
 status 130 instead of a traceback from inside MXNet's import. The handler is this command's
 own and is put back to Python's usual one before the command runs (training then installs
 its own while it trains, see ``progress.StopOnInterrupt``). An environment variable that
-cannot be used is one line and exit status 2, before MXNet loads.
+cannot be used is one line and exit status 2, before MXNet loads; MXNet not installed is one
+line and exit status 1, naming the route for a computer that PyPI has no MXNet wheel for
+(``env/_platforms``).
 """
 import os
 import signal
 import sys
 
+from .env import _platforms
 from .env._environment import EnvironmentVariableError, check_environment
 
 INTERRUPTED, USAGE_ERROR = 130, 2  # the command's exit statuses after Ctrl-C and for a usage error
@@ -22,6 +25,7 @@ def _interrupted_while_loading(signum, frame):
 
 def run(argv=None):
     """The command: check the environment, load the command line (MXNet), run it; the exit status."""
+    _platforms.exit_if_no_mxnet()
     previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
     try:
         check_environment()

@@ -43,8 +43,9 @@ def test_environment_yml_names_the_pyproject_pins():
 
 
 def test_every_dependency_is_pinned_exactly():
+    groups = [None, *PYPROJECT["optional-dependencies"]]  # test, hub, release, benchmark
     assert all(len(r.specifier) == 1 and next(iter(r.specifier)).operator == "=="
-               for r in _requirements() + _requirements("test"))
+               for group in groups for r in _requirements(group))
 
 
 def test_supported_pythons_are_3_11_to_3_13():

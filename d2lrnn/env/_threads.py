@@ -118,7 +118,8 @@ def available_cpus(root="/"):
 
 def mxnet_loaded():
     """True when any part of MXNet is loaded, even by an ``import mxnet`` that failed."""
-    return any(name == "mxnet" or name.startswith("mxnet.") for name in sys.modules)
+    return any((name == "mxnet" or name.startswith("mxnet.")) and module is not None
+               for name, module in list(sys.modules.items()))
 
 
 def warn_mxnet_loaded_first():
