@@ -59,10 +59,11 @@ SLOW_PATHS = (REPO / "notebooks", REPO / "tests" / "browser", REPO / "tests" / "
 
 # What can differ by Python, run on every Python by CI (`-m "not slow or per_python"` with the
 # fast tier; see .ci/run): the start-up hook and the NumPy names, the environment's handling,
-# NumPy 1 against 2 in one environment, and the chapter's notebook.
+# NumPy 1 against 2 in one environment, the stand-in hosted runtime (on 3.12 and 3.13 only) and
+# the chapter's notebook.
 PER_PYTHON_PATHS = (REPO / "tests" / "test_compat.py", REPO / "tests" / "test_lazy_import.py",
                     REPO / "tests" / "test_environment.py", REPO / "tests" / "test_existing_environment.py",
-                    REPO / "notebooks" / "deep-rnn.ipynb")
+                    REPO / "tests" / "test_hosted_runtime.py", REPO / "notebooks" / "deep-rnn.ipynb")
 
 
 def _under(path, paths):

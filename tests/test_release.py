@@ -112,7 +112,7 @@ def dist(tools, tmp_path_factory):
     """The sdist and the wheel that ``python -m build`` makes from the clone's tracked files."""
     root = tmp_path_factory.mktemp("release")
     src, out = root / "src", root / "dist"
-    untracked = _run(["git", "ls-files", "--others", "--exclude-standard", "d2lrnn", "_d2lrnn_hook.py"], cwd=REPO)
+    untracked = _run(["git", "ls-files", "--others", "--exclude-standard", "d2lrnn", "_d2lrnn_hook.py", "d2lrnn_hosted.py"], cwd=REPO)
     if untracked:
         pytest.fail(f"not tracked by git, so not in a release: {' '.join(untracked.split())}; git add them")
     tracked = _run(["git", "ls-files", "-z"], cwd=REPO).split("\0")
@@ -146,7 +146,7 @@ def test_the_wheel_carries_the_hook_and_every_module(dist):
     wheel = zipfile.ZipFile(dist["wheel"])
     names = set(wheel.namelist())
     # The .pth file at the top of purelib, so site-packages runs it at start-up.
-    assert {"d2lrnn-import-hook.pth", "_d2lrnn_hook.py"} <= names, sorted(names)[:10]
+    assert {"d2lrnn-import-hook.pth", "_d2lrnn_hook.py", "d2lrnn_hosted.py"} <= names, sorted(names)[:10]
     assert wheel.read("d2lrnn-import-hook.pth").decode() == _pth_line()
     assert wheel.read("_d2lrnn_hook.py") == (REPO / "_d2lrnn_hook.py").read_bytes()
     tracked_modules = {n for n in dist["tracked"] if n.startswith("d2lrnn/") and n.endswith(".py")}

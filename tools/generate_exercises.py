@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from setup_cells import is_setup_cell  # tools/setup_cells.py (this folder is on sys.path)
+
 REPO = Path(__file__).resolve().parent.parent
 COURSE = REPO / "course"
 EXERCISES = REPO / "notebooks" / "exercises"
@@ -76,12 +78,14 @@ def make_course(root):
 def write_chapter(dest_dir):
     """Write the chapter, with its stored outputs, as ``dest_dir/deep-rnn.md`` and its figures; return the files.
 
-    Links to the other notebooks, which a release does not carry, become their names in the repository.
+    Links to the other notebooks, which a release does not carry, become their names in the repository;
+    the set-up cells at the notebook's top are left out.
     """
     import nbformat
     from nbconvert import MarkdownExporter
     dest_dir = Path(dest_dir)
     nb = nbformat.read(CHAPTER, as_version=4)
+    nb.cells = [cell for cell in nb.cells if not is_setup_cell(cell)]  # a page to read, nothing to install
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = NOTEBOOK_LINK.sub(r"\1 (`notebooks/\2` in the repository)", cell.source)
