@@ -140,10 +140,6 @@ def start_up_files(names):
             if file.suffix == ".pth" and len(file.parts) == 1:
                 site.addpackage(sitedir, file.name, None)
     importlib.invalidate_caches()
-    display = sys.modules.get("IPython.display")
-    if display is not None and not hasattr(display, "set_matplotlib_formats"):  # as the hook adds at import
-        import _d2lrnn_hook
-        display.set_matplotlib_formats = _d2lrnn_hook.set_matplotlib_formats
 
 
 def install(wheel, started):
