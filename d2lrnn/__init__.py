@@ -21,7 +21,7 @@ MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 modules on first access (PEP 562), so the MXNet-free ``d2lrnn.facts`` (cells, settings,
 sampling, divergence, argument rules) can be imported without it, e.g. by the benchmark's
 parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-up),
-``runs/`` (command line, checkpoints), ``checks/`` (the exercises' checks) and ``facts``.
+``store/`` (history, checkpoints), ``cli`` (command line), ``checks/`` (the exercises' checks) and ``facts``.
 """
 import importlib
 
@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 
 # The one table of the lazy exports: module (under d2lrnn) -> the public names it defines.
 # Each module and subpackage is also an attribute named by its last part (``d2lrnn.checkpoint``,
-# ``d2lrnn.device``, ``d2lrnn.runs``); names and modules are imported on first access (see __getattr__).
+# ``d2lrnn.device``, ``d2lrnn.store``); names and modules are imported on first access (see __getattr__).
 _EXPORTS = {
     "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
              "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
@@ -52,7 +52,7 @@ _EXPORTS = {
     "training": ("TrainingDivergedError", "train"),
     "evaluation": ("evaluate_perplexity", "perplexity"),
     "optim": ("grad_clipping",),
-    "history": ("History",),
+    "store.history": ("History",),
     "predict": ("predict_rnn_gluon",),
     "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",
                  "plot_seeds", "results_table", "seeds_table"),
@@ -68,10 +68,10 @@ _EXPORTS = {
     "checks.verdict": (),
     "env": (),
     "env.device": ("try_all_gpus", "try_gpu"),
-    "runs": (),
-    "runs.checkpoint": (),
-    "runs.checkpoint_files": (),
-    "runs.cli": (),
+    "store": (),
+    "store.checkpoint": (),
+    "store.checkpoint_files": (),
+    "cli": (),
 }
 _NAMES = {name: module for module, names in _EXPORTS.items() for name in names}
 _LAZY = {**{module.rpartition(".")[2]: module for module in _EXPORTS}, **_NAMES}  # and the modules

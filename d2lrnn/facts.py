@@ -93,7 +93,7 @@ def is_diverged(ppl, vocab_size):
 
 
 # --- Argument rules: one set for the API (check_*), the command line (argparse types, in
-# runs/cli.py) and the training settings a checkpoint stores --------------------------------
+# cli.py) and the training settings a checkpoint stores --------------------------------
 
 def is_integer(value):
     """True for Python and NumPy integers, False for ``bool`` (which Python counts as one)."""

@@ -19,10 +19,10 @@ from .env._threads import hint_if_busy
 from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from .env.device import check_ctx
 from .facts import is_diverged, perplexity_from_loss
-from .runs import checkpoint
+from .store import checkpoint
 from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
 from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
-from .history import History, text_fingerprint
+from .store.history import History, text_fingerprint
 from .models import RNNModel, ignored_dropout
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor

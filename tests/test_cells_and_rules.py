@@ -12,7 +12,8 @@ import d2lrnn
 from d2lrnn import facts
 from d2lrnn.facts import CELLS, consecutive_layout, epoch_rng, get_cell, is_diverged, perplexity_from_loss
 from d2lrnn.models import LAYER_CLASSES, make_rnn_layer, num_state_arrays
-from d2lrnn.runs import checkpoint, cli
+from d2lrnn import cli
+from d2lrnn.store import checkpoint
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])

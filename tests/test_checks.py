@@ -15,7 +15,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import checks, scratch
-from d2lrnn.history import History
+from d2lrnn.store.history import History
 
 
 def verdict(check, *fns, capsys, **kwargs):

@@ -11,7 +11,7 @@ import termios
 import pytest
 
 import d2lrnn
-from d2lrnn.runs import checkpoint
+from d2lrnn.store import checkpoint
 
 TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
 
@@ -178,7 +178,7 @@ def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
 @pytest.mark.slow
 def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     import json
-    from d2lrnn.runs.checkpoint_files import sha256
+    from d2lrnn.store.checkpoint_files import sha256
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
     manifest = json.loads((ck / "manifest.json").read_text())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from d2lrnn.env import device
-from d2lrnn.runs import cli
+from d2lrnn import cli
 
 NO_KERNEL = ("Traceback (most recent call last):\n  File \"../src/operator/mxnet_op.h\", line 1020\n"
              "MXNetError: Check failed: err == cudaSuccess (209 vs. 0) : Name: mxnet_generic_kernel "

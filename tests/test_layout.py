@@ -28,7 +28,7 @@ def read_layers(text):
 
 
 def module_name(path):
-    """'d2lrnn/runs/cli.py' -> 'runs/cli'; '__init__' stays in the name ('env/__init__')."""
+    """'d2lrnn/store/checkpoint.py' -> 'store/checkpoint'; '__init__' stays in the name ('env/__init__')."""
     return path.relative_to(PACKAGE).with_suffix("").as_posix()
 
 
@@ -125,10 +125,10 @@ def test_the_facts_import_no_mxnet():
 
 def test_imports_are_found_at_any_depth():
     graph = import_graph()
-    assert graph["training"] >= {"facts", "runs/checkpoint", "env/_threads", "data"}
-    assert graph["runs/cli"] >= {"facts", "runs/checkpoint", "chapter2019", "env/device"}
+    assert graph["training"] >= {"facts", "store/checkpoint", "env/_threads", "data"}
+    assert graph["cli"] >= {"facts", "store/checkpoint", "chapter2019", "env/device"}
     assert "env/_compat" in graph["__init__"]
-    assert "data" in graph["runs/checkpoint_files"]
+    assert "data" in graph["store/checkpoint_files"]
 
 
 @pytest.mark.parametrize("graph, expected", [

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 
 from ..facts import CELLS as CELL_FACTS
-from ..history import History, text_fingerprint
+from ..store.history import History, text_fingerprint
 from .verdict import Mistake, report
 
 CELL_NAMES = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
