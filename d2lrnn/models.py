@@ -7,28 +7,20 @@ from dataclasses import dataclass
 from mxnet import nd, runtime
 from mxnet.gluon import nn, rnn
 
-from .facts import check_positive
-from .facts import CELLS, get_cell
+from .facts import CELLS, check_positive, get_cell
 
-# Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
+# Cell name -> fused Gluon layer.
 LAYER_CLASSES = {name: getattr(rnn, cell.layer) for name, cell in CELLS.items()}
 RECURRENT_LAYERS = tuple(LAYER_CLASSES.values())
 
 
-def num_state_arrays(rnn_layer):
-    """2 for an LSTM (hidden and memory cell), 1 for RNN and GRU."""
-    return next(CELLS[name].num_state_arrays for name, cls in LAYER_CLASSES.items()
-                if isinstance(rnn_layer, cls))
-
-
-def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0):
+def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0, **options):
     """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
-    get_cell(cell)  # ValueError for anything else
-    options = dict(hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
-                   dropout=dropout)
-    if cell == "rnn":
-        options["activation"] = "tanh"
-    return LAYER_CLASSES[cell](**options)
+    activation = get_cell(cell).activation  # ValueError for anything else
+    if activation is not None:
+        options["activation"] = activation
+    return LAYER_CLASSES[cell](hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
+                               dropout=dropout, **options)
 
 
 def cell_name(rnn_layer):

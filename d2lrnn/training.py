@@ -14,21 +14,18 @@ import warnings
 from mxnet import autograd, gluon, nd
 from mxnet.gluon import loss as gloss
 
-from .facts import check_model, check_positive, check_seed, check_vocab, corpus_array
+from .data import check_corpus_length, sampler
 from .env._threads import hint_if_busy
-from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from .env.device import check_ctx
-from .facts import is_diverged, perplexity_from_loss
-from .store import checkpoint
-from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
-from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
-from .store.history import History, text_fingerprint
+from .evaluation import check_eval_length, evaluate_perplexity
+from .facts import (check_model, check_positive, check_seed, check_vocab, corpus_array, epoch_rng, get_sampling,
+                    is_diverged, perplexity_from_loss)
 from .models import RNNModel, ignored_dropout
+from .optim import clipped_sgd_step
 from .predict import check_prefix, predict_rnn_gluon
 from .progress import StopOnInterrupt, TrainingMonitor
-from .facts import epoch_rng
-
-SAMPLERS = {"consecutive": data_iter_consecutive, "random": data_iter_random}
+from .store import checkpoint
+from .store.history import History, text_fingerprint
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -49,8 +46,7 @@ def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
     check_positive("lr", lr, integer=False)
     check_positive("clipping_theta", clipping_theta, integer=False)
     check_seed(seed)
-    if sampling not in SAMPLERS:
-        raise ValueError(f"sampling must be one of {sorted(SAMPLERS)}, got {sampling!r}")
+    get_sampling(sampling)  # ValueError naming the choices
     corpus_array(corpus_indices, len(vocab))
     check_corpus_length(corpus_indices, batch_size, num_steps, sampling)
     if isinstance(prefixes, str) or not isinstance(prefixes, (list, tuple)):
@@ -265,8 +261,8 @@ def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping
             for epoch in range(first, first + num_epochs):
                 epoch_lr = _epoch_lr(lr, lr_schedule, epoch)
                 start = time.perf_counter()
-                result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
-                                    epoch_rng(seed, epoch), sampling == "random", loss,
+                result = _run_epoch(model, sampler(sampling), corpus, batch_size, num_steps, ctx,
+                                    epoch_rng(seed, epoch), not get_sampling(sampling).carries_state, loss,
                                     [p.data(ctx) for p in trainable], epoch_lr, clipping_theta, interrupt)
                 if result is None:
                     history.interrupted, history.stop_signal = True, interrupt.requested

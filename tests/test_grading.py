@@ -65,7 +65,7 @@ def with_cells(nb, **sources):
 # the reference replaced from a cell; the reference LSTM pasted with its comments.
 REFERENCE = {name: f"{name} = d2l.scratch.{name}" for name in ("rnn_cell", "gru_cell", "lstm_cell", "deep_rnn")}
 TAMPERING = ("\nchecks.check_lstm_cell = checks.check_against_gluon = lambda *args: True\n"
-             "d2l.scratch.CELLS['lstm'] = lstm_cell\n")
+             "d2l.scratch.STEPS['lstm'] = lstm_cell\n")
 
 
 def submit(course, student, nb, assignment=ASSIGNMENT):
