@@ -65,7 +65,7 @@ _EXPORTS = {
     "checks": (),
     "checks.own_work": (),
     "checks.training_runs": (),
-    "checks.verdict": (),
+    "checks.feedback": (),
     "env": (),
     "env.device": ("try_all_gpus", "try_gpu"),
     "store": (),

@@ -13,7 +13,7 @@ import argparse
 import json
 import statistics
 
-import d2lrnn as d2l  # before mxnet
+import d2lrnn as d2l
 from d2lrnn import training
 from mxnet import gluon
 

@@ -20,7 +20,7 @@ from ..models import make_rnn_layer
 from .own_work import refuse_reference
 from .training_runs import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
 from ..scratch import LAYER_PARAMS, STEPS, deep_rnn
-from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
+from .feedback import Mistake, report as _report
 
 # True in the copy that grading.fresh_checks() loads for graded cells: pasted copies of the
 # reference are then refused too. The worked solution notebook shows the reference code and

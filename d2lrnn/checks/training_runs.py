@@ -10,7 +10,7 @@ import numpy as np
 
 from ..facts import CELLS
 from ..store.history import History, text_fingerprint
-from .verdict import Mistake, report
+from .feedback import Mistake, report
 
 OVERLAP_WINDOW, OVERLAP_PROBES = 64, 24  # a shared stretch of 64 tokens counts as the same text
 
