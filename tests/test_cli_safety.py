@@ -115,7 +115,7 @@ def run_signalled(signum, at, *args):
 def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
     ck = tmp_path / "ck"
     # TINY's corpus makes one minibatch per epoch: the signal arrives during epoch 3.
-    done = run_signalled(signal.SIGTERM, "training.clipped_sgd_step:3", "train", "--checkpoint-dir", str(ck),
+    done = run_signalled(signal.SIGTERM, "fast.clipped_sgd_step:3", "train", "--checkpoint-dir", str(ck),
                          "--save-every", "3600", "--num-epochs", "50", *TINY)
     assert done.returncode == 143, done.stderr
     assert "Traceback" not in done.stderr
@@ -127,7 +127,7 @@ def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_saves_and_exits_130_and_resume_continues(tmp_path):
     ck = tmp_path / "ck"
-    done = run_signalled(signal.SIGINT, "training.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
+    done = run_signalled(signal.SIGINT, "fast.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
                          "--num-epochs", "50", *TINY)
     assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
     assert "SIGINT: stopped after 3 complete epochs" in done.stderr

@@ -37,35 +37,6 @@ def test_grad_clipping_leaves_small_gradients_unchanged():
     assert np.array_equal(p.grad.asnumpy(), before)  # bit-identical, not just close
 
 
-def _random_params(shapes, grad_scale, seed=0):
-    rng = np.random.default_rng(seed)
-    params = [nd.array(rng.normal(size=shape)) for shape in shapes]
-    for p in params:
-        p.attach_grad()
-        p.grad[:] = nd.array(rng.normal(size=p.shape) * grad_scale)
-    return params
-
-
-@pytest.mark.parametrize("grad_scale", [10.0, 0.001])  # clipped, and left alone
-@pytest.mark.parametrize("num_arrays", [3, 57])  # 57: more than one multi-tensor call
-def test_clipped_sgd_step_equals_clipping_then_sgd(grad_scale, num_arrays):
-    shapes = [(7, 5), (5,), (1,)] * (num_arrays // 3)
-    lr, theta = 0.7, 1.0
-    fused = _random_params(shapes, grad_scale)
-    reference = _random_params(shapes, grad_scale)
-    grads_before = [p.grad.asnumpy().copy() for p in fused]
-    norm = d2lrnn.training.clipped_sgd_step(fused, lr, theta)
-    ref_norm = d2lrnn.grad_clipping(reference, theta)
-    assert norm.asscalar() == pytest.approx(ref_norm.asscalar(), rel=1e-6)
-    for f, r, g in zip(fused, reference, grads_before):
-        want = r.asnumpy() - lr * r.grad.asnumpy()  # plain SGD on the clipped gradient
-        np.testing.assert_allclose(f.asnumpy(), want, rtol=1e-6, atol=1e-7)
-        assert np.array_equal(f.grad.asnumpy(), g)  # the gradients are left as they were
-    if grad_scale < 1:  # not clipped: exactly w - lr * g
-        assert all(np.array_equal(f.asnumpy(), r.asnumpy() - np.float32(lr) * g)
-                   for f, r, g in zip(fused, reference, grads_before))
-
-
 def test_perplexity_of_uniform_logits_is_vocab_size():
     logits = nd.zeros((12, 44))
     labels = nd.array(np.arange(12) % 44)
@@ -269,11 +240,12 @@ def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data,
     """Gluon's layers give their biases the initialiser 'zeros', which wins over the Normal(0.01) passed to initialize."""
     started = {}
 
-    def capture(model, *args, **kwargs):
-        started.update({name: p.data().asnumpy() for name, p in model.collect_params().items()})
-        return d2lrnn.History()
+    class StopsBeforeTheFirstEpoch(d2lrnn.training.TrainingRun):
+        def epochs(self):
+            started.update({name: p.data().asnumpy() for name, p in self.model.collect_params().items()})
+            return iter(())
 
-    monkeypatch.setattr(d2lrnn.chapter2019, "train", capture)
+    monkeypatch.setattr(d2lrnn.chapter, "TrainingRun", StopsBeforeTheFirstEpoch)
     run(tiny_data, model=tiny_model(tiny_data[1], num_hiddens=64))
     biases = [v for name, v in started.items() if name.endswith("bias")]
     weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])
