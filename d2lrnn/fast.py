@@ -31,6 +31,8 @@ def pack_weights(rnn_layer, config, enabled=True):
     lengths). Only this layer object changes: its ``_forward_kernel``, the method Gluon's
     ``hybrid_forward`` calls, imperatively and when hybridized. Returns the layer.
     """
+    if not isinstance(enabled, bool):
+        raise ValueError(f"fast must be True or False, got {enabled!r}")
     if enabled:
         rnn_layer._forward_kernel = functools.partial(_packed_forward_kernel, config)
     else:

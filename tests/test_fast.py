@@ -74,6 +74,8 @@ def test_packing_can_be_switched_off_again():
     assert fast.is_packed(layer)
     d2lrnn.RNNModel(layer, VOCAB, fast=False)
     assert not fast.is_packed(layer) and "_forward_kernel" not in vars(layer)
+    with pytest.raises(ValueError, match="fast must be True or False, got 'no'"):
+        d2lrnn.RNNModel(layer, VOCAB, fast="no")
 
 
 def _random_params(shapes, grad_scale, seed=0):
