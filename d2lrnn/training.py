@@ -27,8 +27,8 @@ from .evaluation import check_eval_length, evaluate_perplexity
 from .facts import (check_model, check_positive, check_seed, check_vocab, corpus_array, epoch_rng, get_sampling,
                     is_diverged, perplexity_from_loss)
 from .models import RNNModel, ignored_dropout
-from .predict import check_prefix, predict_rnn_gluon
-from .progress import StopOnInterrupt, TrainingMonitor
+from .predict import check_prefix
+from .progress import StopOnInterrupt, TrainingMonitor, print_report, report_epochs
 from .store import checkpoint
 from .store.history import History, text_fingerprint
 
@@ -110,7 +110,7 @@ class TrainingRun:
         self.valid_indices, self.lr_schedule = valid_indices, lr_schedule
         self.history = history if history is not None else History()
         self.first = len(self.history) + 1
-        self.report, self.predict = _report_epochs(num_epochs, self.first, predict_epochs)
+        self.report, self.predict = report_epochs(num_epochs, self.first, predict_epochs)
         # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
         self.corpus = corpus_array(corpus_indices, len(vocab))
         # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
@@ -183,8 +183,8 @@ class TrainingRun:
         done = epoch - self.first + 1
         if (done in self.report or done in self.predict) and self.verbose:
             period = time.perf_counter() - self.period_start if done in self.report else None
-            _print_report(monitor, epoch, ppl, val_ppl, period, self.prefixes if done in self.predict else (),
-                          self.pred_len, self.model, self.vocab, self.ctx)
+            print_report(monitor, epoch, ppl, val_ppl, period, self.prefixes if done in self.predict else (),
+                         self.pred_len, self.model, self.vocab, self.ctx)
         self.saver.save(now=done in self.report or done == self.num_epochs)
         if done in self.report:
             self.period_start = time.perf_counter()
@@ -197,25 +197,6 @@ def _check_fast(fast, model):
     if not fast and not isinstance(model, gluon.Block):
         raise ValueError("fast=False steps a gluon.Trainer, which needs a Gluon model (RNNModel or "
                          f"RNNModelScratch), got {type(model).__name__}; use fast=True")
-
-
-def _report_epochs(num_epochs, first=1, predict_epochs=None):
-    """The chapter prints four times (at each quarter) and predicts at the half and the end.
-
-    Counted in epochs of this run (1 to ``num_epochs``). ``predict_epochs``, epoch numbers
-    as the history counts them (from ``first``), replaces the chapter's two predictions.
-    """
-    report = sorted({max(1, k * num_epochs // 4) for k in range(1, 5)})
-    predict = {max(1, num_epochs // 2), num_epochs}
-    if predict_epochs is not None:
-        last = first + num_epochs - 1
-        outside = [e for e in predict_epochs if isinstance(e, bool) or not isinstance(e, numbers.Integral)
-                   or not first <= e <= last]
-        if isinstance(predict_epochs, (str, bytes)) or outside:
-            raise ValueError(f"predict_epochs must be epoch numbers of this run, {first} to {last}; "
-                             f"got {outside or predict_epochs!r}")
-        predict = {e - first + 1 for e in predict_epochs}
-    return report, predict
 
 
 def _check_output_width(model, vocab, ctx):
@@ -313,12 +294,3 @@ def _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps
         "train_text": text_fingerprint(corpus),
         "valid_text": None if valid_indices is None else text_fingerprint(valid_indices),
         "model": _describe_model(model)})
-
-
-def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
-    """The chapter's epoch line (without a time when ``seconds`` is None), and a prediction for each of ``prefixes``."""
-    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
-    clock = "" if seconds is None else f", time {seconds:.2f} sec"
-    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}{clock}")
-    for prefix in prefixes:
-        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))

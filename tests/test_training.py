@@ -13,7 +13,7 @@ from mxnet.gluon import rnn
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
 from d2lrnn.facts import epoch_rng
-from d2lrnn.training import _report_epochs
+from d2lrnn.progress import report_epochs
 from tiny import run, tiny_model
 
 def test_grad_clipping_rescales_to_theta():
@@ -74,9 +74,9 @@ def test_fewer_than_four_epochs(tiny_data, capsys, num_epochs):
     assert out.count("epoch ") == num_epochs and f"epoch {num_epochs}," in out
 
 
-def test_report_epochs():
-    assert _report_epochs(500) == ([125, 250, 375, 500], {250, 500})
-    assert _report_epochs(1) == ([1], {1})
+def testreport_epochs():
+    assert report_epochs(500) == ([125, 250, 375, 500], {250, 500})
+    assert report_epochs(1) == ([1], {1})
 
 
 def test_state_is_carried_and_detached(tiny_data):
