@@ -12,12 +12,15 @@ trains a model both ways and compares the numbers.
   gates * num_hiddens entries, so here they are concatenated as rows of that length: the
   same vector, in the same order, in 0.9 ms instead of 6. Outputs and gradients are
   bit-identical.
-- ``clipped_sgd_step``: clipping the gradients and then an SGD step read and write every
-  gradient twice and wait for the host; here one ``multi_sum_sq`` gives the global norm and
-  one ``preloaded_multi_sgd_update`` applies lr * min(1, theta / norm) to all weights, on the
-  device (16 ms -> 1.8 ms per minibatch on a 2-core CPU). When no clipping happens the step
-  is bit-identical to the book's; when it does, the two round differently (lr times the
-  clipped gradient against the clipped lr times the gradient).
+- ``clipped_sgd_step``: clipping the gradients and then a ``Trainer`` step rescale every
+  gradient in place and then read it again; here one ``multi_sum_sq`` gives the global norm
+  and one ``preloaded_multi_sgd_update`` applies lr * min(1, theta / norm) to all weights, on
+  the device. When no clipping happens the step is bit-identical to the book's; when it does,
+  the two round differently (lr times the clipped gradient against the clipped lr times the
+  gradient), by about one float32 unit per step.
+
+Together they make an epoch of the chapter's 2-layer LSTM take 0.17 s instead of 0.20 s
+(medians of three runs each on a quiet 2-core CPU, MXNet's two threads).
 """
 import functools
 
