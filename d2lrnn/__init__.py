@@ -1,11 +1,12 @@
 """d2lrnn: the helper package for the d2l.ai chapter "Deep Recurrent Neural Networks" (MXNet Gluon).
 
 ``import d2lrnn as d2l`` gives the chapter's API: ``load_data_time_machine``,
-``try_gpu``, ``RNNModel``, ``train_and_predict_rnn_gluon``, ``predict_rnn_gluon``, and for
-the from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
+``try_gpu``, ``RNNModel``, ``train_and_predict_rnn_gluon``, ``predict_rnn_gluon`` and
+``grad_clipping`` (the loop itself is in ``chapter``, in the book's shape), and for the
+from-scratch models of Exercise 1 ``RNNModelScratch``, ``from_gluon`` and
 ``train_and_predict_rnn``. The 2019 book's from-scratch sections (rnn-scratch, gru, lstm)
-also find ``sgd``, ``to_onehot``, ``predict_rnn``, ``grad_clipping``, the two minibatch
-samplers and ``train_and_predict_rnn`` called with their functions (``chapter2019``).
+also find ``sgd``, ``to_onehot``, ``predict_rnn``, the two minibatch samplers and
+``train_and_predict_rnn`` called with their functions (``chapter2019``).
 
 Importing d2lrnn does two things, both before MXNet loads, and nothing else: it puts back
 the NumPy names MXNet 1.9.1 still uses where this NumPy removed them (see ``env/_compat``),
@@ -22,7 +23,7 @@ MXNet itself loads at the first use of a name that needs it (``d2l.RNNModel``,
 modules on first access (PEP 562), so the MXNet-free ``d2lrnn.facts`` (cells, settings,
 sampling, divergence, argument rules) can be imported without it, e.g. by the benchmark's
 parent. docs/package.md shows the layout: the chapter at the top, ``env/`` (set-up),
-``runs/`` (command line, checkpoints), ``checks/`` (the exercises' checks) and ``facts``.
+``store/`` (history, checkpoints), ``cli`` (command line), ``checks/`` (the exercises' checks) and ``facts``.
 """
 import importlib
 import importlib.util
@@ -42,7 +43,7 @@ __version__ = "0.1.0"
 
 # The one table of the lazy exports: module (under d2lrnn) -> the public names it defines.
 # Each module and subpackage is also an attribute named by its last part (``d2lrnn.checkpoint``,
-# ``d2lrnn.device``, ``d2lrnn.runs``); names and modules are imported on first access (see __getattr__).
+# ``d2lrnn.device``, ``d2lrnn.store``); names and modules are imported on first access (see __getattr__).
 _EXPORTS = {
     "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
              "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
@@ -51,29 +52,30 @@ _EXPORTS = {
                  "gutenberg_resource", "resolve_data_dir"),
     "models": ("RNNModel", "make_rnn_layer", "num_parameters"),
     "scratch": ("RNNModelScratch", "from_gluon"),
-    "training": ("TrainingDivergedError", "train"),
+    "chapter": ("grad_clipping", "train", "train_and_predict_rnn_gluon", "try_gpu"),
+    "fast": (),
+    "training": ("TrainingDivergedError",),
     "evaluation": ("evaluate_perplexity", "perplexity"),
-    "optim": ("grad_clipping",),
-    "history": ("History",),
+    "store.history": ("History",),
     "predict": ("predict_rnn_gluon",),
     "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",
                  "plot_seeds", "results_table", "seeds_table"),
     "progress": (),
     "chapter2019": ("FunctionModel", "predict_rnn", "sgd", "to_onehot", "train_and_predict_rnn",
-                    "train_and_predict_rnn_gluon", "train_and_predict_rnn_model", "use_svg_display"),
+                    "train_and_predict_rnn_model", "use_svg_display"),
     "grading": (),
     "verdicts": (),
     "facts": (),
     "checks": (),
     "checks.own_work": (),
     "checks.training_runs": (),
-    "checks.verdict": (),
+    "checks.feedback": (),
     "env": (),
-    "env.device": ("try_all_gpus", "try_gpu"),
-    "runs": (),
-    "runs.checkpoint": (),
-    "runs.checkpoint_files": (),
-    "runs.cli": (),
+    "env.device": ("try_all_gpus",),
+    "store": (),
+    "store.checkpoint": (),
+    "store.checkpoint_files": (),
+    "cli": (),
 }
 _NAMES = {name: module for module, names in _EXPORTS.items() for name in names}
 _LAZY = {**{module.rpartition(".")[2]: module for module in _EXPORTS}, **_NAMES}  # and the modules

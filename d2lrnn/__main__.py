@@ -29,7 +29,7 @@ def run(argv=None):
     previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
     try:
         check_environment()
-        from .runs.cli import main
+        from .cli import main
     except EnvironmentVariableError as e:
         print(f"error: {e}", file=sys.stderr)
         return USAGE_ERROR

@@ -1,20 +1,21 @@
-"""The 2019 book's function forms: its trainers, ``sgd``, ``to_onehot`` and ``predict_rnn``.
+"""The 2019 book's other function forms: its trainers for from-scratch models, ``sgd``, ``to_onehot``, ``predict_rnn``.
 
-Each trainer initialises the model, then hands it to ``training.train``, the one loop
-(which checks every training argument); the loop knows nothing of these wrappers.
+(``train_and_predict_rnn_gluon``, the chapter's own trainer, is in chapter.py.) Each trainer
+here initialises the model, then hands it to ``chapter.train``, the one loop (which checks
+every training argument).
 
 The book's from-scratch sections describe a model by three functions, ``rnn(inputs,
 state, params)``, ``get_params()`` and ``init_rnn_state(batch_size, num_hiddens, ctx)``.
 ``FunctionModel`` wraps them into an object with the ``RNNModel`` calling convention,
 so that prediction and training run through the package's one ``predict_rnn_gluon`` and
-one ``training.train`` loop instead of copies of them.
+one loop instead of copies of them.
 """
 import mxnet as mx
-from mxnet import gluon, init, nd
+from mxnet import gluon, nd
 
+from .chapter import train
 from .facts import check_model, check_positive, check_seed
 from .predict import predict_rnn_gluon
-from .training import train
 
 
 def sgd(params, lr, batch_size):
@@ -119,25 +120,6 @@ def _seed(seed):
     check_seed(seed)
     if seed is not None:
         mx.random.seed(seed)
-
-
-def train_and_predict_rnn_gluon(model, num_hiddens, corpus_indices, vocab, ctx, num_epochs,
-                                num_steps, lr, clipping_theta, batch_size, prefixes, *,
-                                sampling="consecutive", seed=None, **train_kwargs):
-    """The chapter's trainer: initialise ``model`` (weights N(0, 0.01^2), biases 0), train, print, return a ``History``.
-
-    The biases start at zero because Gluon's layers give them their own initialiser
-    (``zeros``), which takes precedence over the one passed to ``initialize``.
-
-    ``num_hiddens`` is unused and kept so the chapter's calls work unchanged.
-    ``seed`` makes initialisation and sampling repeatable; further keywords (such as
-    ``valid_indices``, ``progress``, ``checkpoint_dir``) go to ``train``.
-    """
-    check_model(model)
-    _seed(seed)
-    model.initialize(ctx=ctx, force_reinit=True, init=init.Normal(0.01))
-    return train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-                 batch_size, prefixes, sampling=sampling, seed=seed, **train_kwargs)
 
 
 def sampling_from_is_random_iter(is_random_iter):

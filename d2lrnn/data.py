@@ -7,9 +7,8 @@ import re
 import numpy as np
 from mxnet import nd
 
-from .facts import check_positive
 from .download import TIME_MACHINE, fetch, gutenberg_resource
-from .facts import consecutive_layout
+from .facts import check_positive, consecutive_layout, get_sampling
 
 UNK = "<unk>"
 
@@ -166,13 +165,7 @@ def min_corpus_length(batch_size, num_steps, sampling="consecutive"):
     """Fewest tokens a corpus needs so that every random offset still yields one minibatch."""
     check_positive("batch_size", batch_size)
     check_positive("num_steps", num_steps)
-    if sampling == "consecutive":
-        # Each of batch_size rows needs num_steps inputs plus one shifted target.
-        return batch_size * (num_steps + 1) + num_steps - 1
-    if sampling == "random":
-        # batch_size windows of num_steps, plus the one-token target shift.
-        return batch_size * num_steps + num_steps
-    raise ValueError(f"sampling must be 'consecutive' or 'random', got {sampling!r}")
+    return get_sampling(sampling).min_corpus_length(batch_size, num_steps)
 
 
 def check_corpus_length(corpus_indices, batch_size, num_steps, sampling="consecutive"):
@@ -229,3 +222,8 @@ def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None, rng=random
     Y = nd.array(corpus[positions + 1], ctx=ctx)
     for k in range(num_batches):
         yield X[k], Y[k]
+
+
+def sampler(sampling):
+    """The minibatch iterator of ``sampling`` (``'consecutive'`` or ``'random'``)."""
+    return data_iter_consecutive if get_sampling(sampling).carries_state else data_iter_random

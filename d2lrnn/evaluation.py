@@ -2,8 +2,7 @@
 from mxnet import autograd, nd
 from mxnet.gluon import loss as gloss
 
-from .facts import check_positive
-from .facts import perplexity_from_loss
+from .facts import check_positive, perplexity_from_loss
 
 
 def perplexity(logits, labels):

@@ -16,23 +16,36 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Cell:
-    """One kind of recurrent cell."""
+    """One kind of recurrent cell: every fact about it that the package and its messages use."""
 
-    name: str  # 'lstm', 'gru' or 'rnn' (always tanh): what functions and the command line accept
+    name: str  # 'lstm', 'gru' or 'rnn': what functions and the command line accept
     layer: str  # the layer's class name, the same in mxnet.gluon.rnn and torch.nn
+    title: str  # how messages name it
     gates: tuple  # the gate blocks stacked in each weight, in MXNet's order
-    num_state_arrays: int  # 2 for an LSTM (hidden state H and memory cell C), else 1 (H)
+    state: tuple  # the names of its state arrays: hidden state H, and an LSTM's memory cell C
+    activation: str = None  # what the layer must be built with where Gluon's and PyTorch's default differ
 
     @property
     def num_gates(self):
         """Weight blocks per layer: 4 (LSTM), 3 (GRU), 1 (tanh RNN)."""
         return len(self.gates)
 
+    @property
+    def num_state_arrays(self):
+        """2 for an LSTM (H and C), else 1 (H)."""
+        return len(self.state)
 
+    @property
+    def state_tuple(self):
+        """The state as code writes it: '(H,)' or '(H, C)'."""
+        return f"({', '.join(self.state)}{',' if len(self.state) == 1 else ''})"
+
+
+# 'rnn' is always the tanh RNN: Gluon's rnn.RNN defaults to relu (PyTorch's nn.RNN to tanh).
 CELLS = {cell.name: cell for cell in (
-    Cell("lstm", "LSTM", ("i", "f", "g", "o"), 2),
-    Cell("gru", "GRU", ("r", "z", "n"), 1),
-    Cell("rnn", "RNN", ("h",), 1),
+    Cell("lstm", "LSTM", "LSTM", ("i", "f", "g", "o"), ("H", "C")),
+    Cell("gru", "GRU", "GRU", ("r", "z", "n"), ("H",)),
+    Cell("rnn", "RNN", "RNN (tanh)", ("h",), ("H",), activation="tanh"),
 )}
 
 
@@ -53,7 +66,34 @@ TRAINING = {"num_steps": 35, "batch_size": 32, "lr": 5.0, "clipping_theta": 1.0,
             "num_examples": 10000, "sampling": "consecutive"}
 NUM_EPOCHS = 500
 PREFIXES = ("traveller", "time traveller")
-SAMPLINGS = ("consecutive", "random")
+
+
+# --- The two ways of cutting an epoch into minibatches (data.data_iter_consecutive and
+# data.data_iter_random) ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sampling:
+    """One way of drawing minibatches."""
+
+    name: str  # 'consecutive' or 'random'
+    carries_state: bool  # row i of a minibatch continues row i of the one before: the state is carried
+
+    def min_corpus_length(self, batch_size, num_steps):
+        """Fewest tokens that give one minibatch whatever the random offset (below ``num_steps``) is."""
+        if self.carries_state:  # batch_size rows of num_steps inputs and one shifted target each
+            return batch_size * (num_steps + 1) + num_steps - 1
+        return batch_size * num_steps + num_steps  # batch_size windows, plus the target shift
+
+
+SAMPLINGS = {s.name: s for s in (Sampling("consecutive", carries_state=True),
+                                 Sampling("random", carries_state=False))}
+
+
+def get_sampling(name):
+    """The ``Sampling`` called ``name``; ``ValueError`` naming the choices otherwise."""
+    if not isinstance(name, str) or name not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {list(SAMPLINGS)}, got {name!r}")
+    return SAMPLINGS[name]
 
 
 # --- Where an epoch's minibatches come from (data.data_iter_consecutive, the trainer, the
@@ -93,7 +133,7 @@ def is_diverged(ppl, vocab_size):
 
 
 # --- Argument rules: one set for the API (check_*), the command line (argparse types, in
-# runs/cli.py) and the training settings a checkpoint stores --------------------------------
+# cli.py) and the training settings a checkpoint stores --------------------------------
 
 def is_integer(value):
     """True for Python and NumPy integers, False for ``bool`` (which Python counts as one)."""

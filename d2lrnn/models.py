@@ -4,31 +4,24 @@ import math
 import os
 from dataclasses import dataclass
 
-from mxnet import nd, runtime
+from mxnet import runtime
 from mxnet.gluon import nn, rnn
 
-from .facts import check_positive
-from .facts import CELLS, get_cell
+from .facts import CELLS, check_positive, get_cell
+from .fast import pack_weights
 
-# Cell name -> fused Gluon layer; 'rnn' is always built with tanh (Gluon's default is relu).
+# Cell name -> fused Gluon layer.
 LAYER_CLASSES = {name: getattr(rnn, cell.layer) for name, cell in CELLS.items()}
 RECURRENT_LAYERS = tuple(LAYER_CLASSES.values())
 
 
-def num_state_arrays(rnn_layer):
-    """2 for an LSTM (hidden and memory cell), 1 for RNN and GRU."""
-    return next(CELLS[name].num_state_arrays for name, cls in LAYER_CLASSES.items()
-                if isinstance(rnn_layer, cls))
-
-
-def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0):
+def make_rnn_layer(cell, num_hiddens, num_layers, bidirectional=False, dropout=0.0, **options):
     """A fused Gluon layer: ``'lstm'``, ``'gru'`` or ``'rnn'`` (tanh, not Gluon's relu default)."""
-    get_cell(cell)  # ValueError for anything else
-    options = dict(hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
-                   dropout=dropout)
-    if cell == "rnn":
-        options["activation"] = "tanh"
-    return LAYER_CLASSES[cell](**options)
+    activation = get_cell(cell).activation  # ValueError for anything else
+    if activation is not None:
+        options["activation"] = activation
+    return LAYER_CLASSES[cell](hidden_size=num_hiddens, num_layers=num_layers, bidirectional=bidirectional,
+                               dropout=dropout, **options)
 
 
 def cell_name(rnn_layer):
@@ -59,6 +52,11 @@ class LayerConfig:
     @property
     def num_directions(self):
         return 2 if self.bidirectional else 1
+
+    @property
+    def num_outputs(self):
+        """Features per time step of the layer's output: num_hiddens per direction."""
+        return self.num_hiddens * self.num_directions
 
 
 def layer_config(rnn_layer):
@@ -102,45 +100,53 @@ def ignored_dropout(config, ctx):
 class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.
 
-    ``model(X, state)`` takes token indices X of shape (batch_size, num_steps) and
-    returns logits of shape (num_steps * batch_size, vocab_size), time-major (all of
-    step 0's batch, then step 1's, ...), and the new state. It is a ``HybridBlock``:
-    ``model.hybridize()`` compiles it into one graph, with the same numbers.
+    ``model(X, state)`` takes token indices X of shape (batch_size, num_steps) and returns
+    logits of shape (num_steps * batch_size, vocab_size), time-major (all of step 0's batch,
+    then step 1's, ...), and the new state. ``model.hybridize()`` compiles it into one graph,
+    with the same numbers. ``fast=True`` (the default) makes the layer hand its weights to
+    MXNet's fused operator packed (``fast.pack_weights``): the same numbers, faster.
     """
 
-    def __init__(self, rnn_layer, vocab_size, **kwargs):
+    def __init__(self, rnn_layer, vocab_size, fast=True, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(rnn_layer, RECURRENT_LAYERS):
-            raise TypeError(
-                "rnn_layer must be a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got "
-                f"{type(rnn_layer).__name__}")
-        check_positive("vocab_size", vocab_size)
-        config = layer_config(rnn_layer)
-        if config.layout != "TNC":
-            raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {config.layout!r}")
-        if config.projection_size is not None or config.use_sequence_length:
-            raise ValueError("rnn_layer must not use projection_size or use_sequence_length: "
-                             "RNNModel feeds it whole one-hot sequences with a plain state")
-        _set_input_size(rnn_layer, config, vocab_size)
-        self.rnn, self.config = rnn_layer, config
+        self.config = check_rnn_layer(rnn_layer, vocab_size)  # and fix its input size to vocab_size
+        self.rnn = pack_weights(rnn_layer, self.config, enabled=fast)
         self.vocab_size = vocab_size
-        # Every shape is known now (no deferred initialisation): initialize() creates all weights.
-        self.dense = nn.Dense(vocab_size, flatten=False, in_units=config.num_hiddens * config.num_directions)
+        self.dense = nn.Dense(vocab_size, flatten=False, in_units=self.config.num_outputs)
 
     def forward(self, inputs, state):
-        check_state(self.config, state, inputs.shape[0])
+        check_state(self.config, state, inputs.shape[0])  # a clear error instead of MXNet's
         return super().forward(inputs, state)
 
     def hybrid_forward(self, F, inputs, state):
         X = F.one_hot(F.transpose(inputs), self.vocab_size)  # (num_steps, batch_size, vocab_size)
-        # What self.rnn(X, state) computes, with the weights packed faster (see fused_rnn).
-        Y, state = fused_rnn(F, self.rnn, self.config, X, state)  # Y: (num_steps, batch_size, num_hiddens)
+        Y, state = self.rnn(X, state)  # (num_steps, batch_size, num_hiddens)
         output = self.dense(Y)  # (num_steps, batch_size, vocab_size)
         return F.reshape(output, (-1, self.vocab_size)), state  # (num_steps * batch_size, vocab_size)
 
     def begin_state(self, *args, **kwargs):
         """Zero state from the recurrent layer: a list of (num_layers, batch_size, num_hiddens) arrays."""
         return self.rnn.begin_state(*args, **kwargs)
+
+
+def check_rnn_layer(rnn_layer, vocab_size):
+    """The ``LayerConfig`` of a layer ``RNNModel`` can feed one-hot vectors of ``vocab_size``; fixes its input size.
+
+    Raises ``TypeError``/``ValueError`` for anything else.
+    """
+    if not isinstance(rnn_layer, RECURRENT_LAYERS):
+        raise TypeError(
+            "rnn_layer must be a gluon rnn.RNN, rnn.GRU or rnn.LSTM layer, got "
+            f"{type(rnn_layer).__name__}")
+    check_positive("vocab_size", vocab_size)
+    config = layer_config(rnn_layer)
+    if config.layout != "TNC":
+        raise ValueError(f"rnn_layer must use layout 'TNC' (time, batch, features), got {config.layout!r}")
+    if config.projection_size is not None or config.use_sequence_length:
+        raise ValueError("rnn_layer must not use projection_size or use_sequence_length: "
+                         "RNNModel feeds it whole one-hot sequences with a plain state")
+    _set_input_size(rnn_layer, config, vocab_size)  # every shape is known now: initialize() creates all weights
+    return config
 
 
 def _set_input_size(rnn_layer, config, vocab_size):
@@ -153,29 +159,6 @@ def _set_input_size(rnn_layer, config, vocab_size):
             raise ValueError(
                 f"rnn_layer was built with input_size={weight.shape[1]}, but its inputs are one-hot "
                 f"vectors of length vocab_size={vocab_size}; leave input_size out (or set it to {vocab_size})")
-
-
-def fused_rnn(F, rnn_layer, config, X, state):
-    """What ``rnn_layer(X, state)`` computes, with its weights packed into one vector faster.
-
-    Gluon's layer flattens each weight to 1-D before concatenating them for the fused RNN
-    operator; MXNet's CPU concat copies 1-D arrays element by element (4 ms per call for
-    the chapter's 2-layer LSTM, plus 2 ms to split the gradient). Every weight and bias
-    has a multiple of gates * num_hiddens entries, so here they are concatenated as rows
-    of that length instead: the same vector, in the same order, in 0.9 ms instead of 6.
-    """
-    c = config  # layer_config(rnn_layer)
-    row = c.num_gates * c.num_hiddens
-    names = [f"{d}{i}_{g}_{t}" for t in ("weight", "bias") for i in range(c.num_layers)
-             for d in "lr"[:c.num_directions] for g in ("i2h", "h2h")]  # the operator's order
-    params = [getattr(rnn_layer, name) for name in names]
-    arrays = [p.data(X.context) for p in params] if F is nd else [p.var() for p in params]
-    flat = F.reshape(F.concat(*[F.reshape(a, (-1, row)) for a in arrays], dim=0), (-1,))
-    clip_min, clip_max, clip_nan = c.lstm_state_clip
-    out = F.RNN(X, flat, *state, state_size=c.num_hiddens, num_layers=c.num_layers,
-                bidirectional=c.bidirectional, p=c.dropout, state_outputs=True, mode=c.mode,
-                lstm_state_clip_min=clip_min, lstm_state_clip_max=clip_max, lstm_state_clip_nan=clip_nan)
-    return out[0], list(out[1:])  # (num_steps, batch_size, num_hiddens), state
 
 
 def check_state(config, state, batch_size):

@@ -1,10 +1,12 @@
-"""Feedback while training: a progress bar, a live plot in notebooks, and a clean stop on Ctrl-C."""
+"""Feedback while training: the chapter's printed lines, a progress bar, a live plot in notebooks, a clean stop on Ctrl-C."""
+import numbers
 import signal
 import sys
 import threading
 import time
 
 from .plotting import LivePlot
+from .predict import predict_rnn_gluon
 
 
 def in_notebook():
@@ -143,3 +145,31 @@ class StopOnInterrupt:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         return False
+
+
+def report_epochs(num_epochs, first=1, predict_epochs=None):
+    """The chapter prints four times (at each quarter) and predicts at the half and the end.
+
+    Counted in epochs of this run (1 to ``num_epochs``). ``predict_epochs``, epoch numbers
+    as the history counts them (from ``first``), replaces the chapter's two predictions.
+    """
+    report = sorted({max(1, k * num_epochs // 4) for k in range(1, 5)})
+    predict = {max(1, num_epochs // 2), num_epochs}
+    if predict_epochs is not None:
+        last = first + num_epochs - 1
+        outside = [e for e in predict_epochs if isinstance(e, bool) or not isinstance(e, numbers.Integral)
+                   or not first <= e <= last]
+        if isinstance(predict_epochs, (str, bytes)) or outside:
+            raise ValueError(f"predict_epochs must be epoch numbers of this run, {first} to {last}; "
+                             f"got {outside or predict_epochs!r}")
+        predict = {e - first + 1 for e in predict_epochs}
+    return report, predict
+
+
+def print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
+    """The chapter's epoch line (without a time when ``seconds`` is None), and a prediction for each of ``prefixes``."""
+    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
+    clock = "" if seconds is None else f", time {seconds:.2f} sec"
+    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}{clock}")
+    for prefix in prefixes:
+        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))

@@ -10,8 +10,7 @@ gate blocks stacked in MXNet's order (LSTM: i, f, g, o; GRU: r, z, n).
 from mxnet import init, nd
 from mxnet.gluon import nn
 
-from .facts import check_positive
-from .facts import CELLS as CELL_FACTS
+from .facts import CELLS, check_positive
 from .models import RNNModel, check_state_arrays, layer_config
 
 LAYER_PARAMS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
@@ -72,7 +71,7 @@ def deep_rnn(inputs, state, params, cell):
     return nd.stack(*layer_inputs), new_state
 
 
-CELLS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
+STEPS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}  # cell name -> its one-step function
 
 
 class RNNModelScratch(nn.Block):
@@ -83,14 +82,14 @@ class RNNModelScratch(nn.Block):
     """
 
     def __init__(self, vocab_size, num_hiddens, num_layers, cell, ctx=None, **kwargs):
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(repr(c) for c in CELLS)}, got {cell!r}")
+        if cell not in STEPS:
+            raise ValueError(f"cell must be one of {', '.join(repr(c) for c in STEPS)}, got {cell!r}")
         check_positive("vocab_size", vocab_size)
         check_positive("num_hiddens", num_hiddens)
         check_positive("num_layers", num_layers)
         super().__init__(**kwargs)
         self.vocab_size, self.num_hiddens, self.num_layers, self.cell = vocab_size, num_hiddens, num_layers, cell
-        rows = CELL_FACTS[cell].num_gates * num_hiddens
+        rows = CELLS[cell].num_gates * num_hiddens
         weight_init, bias_init = init.Normal(0.01), init.Zero()
         for l in range(num_layers):
             num_inputs = vocab_size if l == 0 else num_hiddens
@@ -109,12 +108,11 @@ class RNNModelScratch(nn.Block):
                 for l in range(self.num_layers)]
 
     def forward(self, inputs, state):
-        facts = CELL_FACTS[self.cell]
-        check_state_arrays(state, facts.layer, facts.num_state_arrays,
+        check_state_arrays(state, CELLS[self.cell].layer, CELLS[self.cell].num_state_arrays,
                            (self.num_layers, inputs.shape[0], self.num_hiddens))
         ctx = inputs.context
         X = nd.one_hot(inputs.T, self.vocab_size)  # (num_steps, batch_size, vocab_size)
-        Y, state = deep_rnn(X, state, self.layer_params(ctx), CELLS[self.cell])  # Y: (num_steps, batch_size, num_hiddens)
+        Y, state = deep_rnn(X, state, self.layer_params(ctx), STEPS[self.cell])  # Y: (num_steps, batch_size, num_hiddens)
         output = nd.dot(Y.reshape((-1, self.num_hiddens)), self.dense_weight.data(ctx), transpose_b=True) \
             + self.dense_bias.data(ctx)  # (num_steps * batch_size, vocab_size)
         return output, state
@@ -123,7 +121,7 @@ class RNNModelScratch(nn.Block):
         """Zero state like Gluon's: a list of 1 (RNN, GRU) or 2 (LSTM: H, C) arrays of (num_layers, batch_size, num_hiddens)."""
         check_positive("batch_size", batch_size)
         return [nd.zeros((self.num_layers, batch_size, self.num_hiddens), ctx=ctx)
-                for _ in range(CELL_FACTS[self.cell].num_state_arrays)]
+                for _ in range(CELLS[self.cell].num_state_arrays)]
 
 
 def _gluon_config(layer):

@@ -1,9 +1,16 @@
-"""One training loop for character language models (the chapter's trainers, in ``chapter2019``, call it).
+"""Everything a training run does around the chapter's loop (``chapter.train_and_predict_rnn_gluon``).
 
-Any model with the ``RNNModel`` calling convention works: ``model(X, state)`` with X
-of shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shape
-(num_steps * batch_size, vocab_size), ``model.begin_state(batch_size=, ctx=)``, and
-its parameters in ``model.collect_params()``.
+The loop itself, in the book's shape, is in chapter.py: minibatches, loss, backward, clip,
+step. ``TrainingRun`` is what it calls around those steps: it checks every argument before
+any work, hybridizes the model, draws each epoch's minibatches, sums the loss on the device,
+and at the end of each epoch computes the perplexity, stops a diverging run (restoring the
+last good weights), validates, prints the chapter's lines, draws the progress bar and the
+live plot, saves checkpoints, and stops cleanly on Ctrl-C or SIGTERM.
+
+Any model with the ``RNNModel`` calling convention works: ``model(X, state)`` with X of
+shape (batch_size, num_steps) returns ``(logits, state)`` with logits of shape
+(num_steps * batch_size, vocab_size), ``model.begin_state(batch_size=, ctx=)``, and its
+parameters in ``model.collect_params()``.
 """
 import numbers
 import os
@@ -11,24 +18,19 @@ import sys
 import time
 import warnings
 
-from mxnet import autograd, gluon, nd
-from mxnet.gluon import loss as gloss
+from mxnet import gluon, nd
 
-from .facts import check_model, check_positive, check_seed, check_vocab, corpus_array
+from .data import check_corpus_length, sampler
 from .env._busy import hint_if_busy
-from .data import check_corpus_length, data_iter_consecutive, data_iter_random
 from .env.device import check_ctx
-from .facts import is_diverged, perplexity_from_loss
-from .runs import checkpoint
-from .evaluation import check_eval_length, evaluate_perplexity, perplexity  # noqa: F401 (d2lrnn.training.perplexity)
-from .optim import clipped_sgd_step, grad_clipping  # noqa: F401 (d2lrnn.training.grad_clipping)
-from .history import History, text_fingerprint
+from .evaluation import check_eval_length, evaluate_perplexity
+from .facts import (check_model, check_positive, check_seed, check_vocab, corpus_array, epoch_rng, get_sampling,
+                    is_diverged, perplexity_from_loss)
 from .models import RNNModel, ignored_dropout
-from .predict import check_prefix, predict_rnn_gluon
-from .progress import StopOnInterrupt, TrainingMonitor
-from .facts import epoch_rng
-
-SAMPLERS = {"consecutive": data_iter_consecutive, "random": data_iter_random}
+from .predict import check_prefix
+from .progress import StopOnInterrupt, TrainingMonitor, print_report, report_epochs
+from .store import checkpoint
+from .store.history import History, text_fingerprint
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -49,8 +51,7 @@ def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
     check_positive("lr", lr, integer=False)
     check_positive("clipping_theta", clipping_theta, integer=False)
     check_seed(seed)
-    if sampling not in SAMPLERS:
-        raise ValueError(f"sampling must be one of {sorted(SAMPLERS)}, got {sampling!r}")
+    get_sampling(sampling)  # ValueError naming the choices
     corpus_array(corpus_indices, len(vocab))
     check_corpus_length(corpus_indices, batch_size, num_steps, sampling)
     if isinstance(prefixes, str) or not isinstance(prefixes, (list, tuple)):
@@ -59,23 +60,143 @@ def check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
         check_prefix(prefix, vocab)
 
 
-def _report_epochs(num_epochs, first=1, predict_epochs=None):
-    """The chapter prints four times (at each quarter) and predicts at the half and the end.
+class TrainingRun:
+    """One call of the chapter's loop: its checks, minibatches, loss sum and end-of-epoch work.
 
-    Counted in epochs of this run (1 to ``num_epochs``). ``predict_epochs``, epoch numbers
-    as the history counts them (from ``first``), replaces the chapter's two predictions.
+    ``TrainingRun(model, ...)`` checks every argument (``ValueError``/``TypeError`` naming it);
+    ``with run:`` prepares the model (hybridized unless ``hybridize=False``; it must be
+    initialised by then) and the progress display; ``run.epochs()`` yields ``(epoch, lr)``
+    until the run ends or is stopped, ``run.minibatches(epoch)`` the epoch's ``(X, Y)``,
+    ``run.add_loss(l, n)`` adds a minibatch's mean loss, ``run.end_epoch(epoch)`` does the rest.
+
+    Options: ``sampling`` ('consecutive' carries the hidden state across an epoch's
+    minibatches, detached; 'random' starts each from zeros) and ``seed`` (the minibatches of
+    each epoch; ``train_and_predict_rnn_gluon`` also seeds MXNet before initialising).
+    ``history`` continues an earlier run (epochs are numbered on from it).
+    ``checkpoint_dir`` (checked first: new, empty or a checkpoint) saves a checkpoint after an
+    epoch once ``save_every`` seconds have passed since the last save, at each printed epoch,
+    at the end and when stopped. Ctrl-C or SIGTERM stops after the current minibatch and the
+    loop returns the history so far (``history.interrupted`` is True, ``history.stop_signal``
+    names the signal). A perplexity that is infinite, NaN or above vocab_size**2 (a loss twice
+    that of uniform guessing) counts as divergence: the weights of the last good epoch are
+    restored and ``TrainingDivergedError`` is raised, its ``history`` with ``diverged_at`` set.
+    With ``valid_indices`` the perplexity on that held-out text (``evaluate_perplexity``) is
+    recorded after every epoch in ``history.val_perplexity`` and printed on the epoch lines;
+    the seconds recorded are training time only. ``lr_schedule(epoch)``, a function of the
+    epoch number (counted on from ``history``), gives the factor by which ``lr`` is multiplied
+    in that epoch. ``predict_epochs`` (epoch numbers of this run) prints the epoch line and the
+    predictions at those epochs instead of the chapter's half and end; the four timed lines
+    stay. ``verbose=False`` prints nothing; ``progress`` and ``live_plot`` (True, False or
+    'auto') pick the progress bar and the live plot. ``history.trained_on`` records the
+    settings and the fingerprints of the training and held-out texts of this call.
     """
-    report = sorted({max(1, k * num_epochs // 4) for k in range(1, 5)})
-    predict = {max(1, num_epochs // 2), num_epochs}
-    if predict_epochs is not None:
-        last = first + num_epochs - 1
-        outside = [e for e in predict_epochs if isinstance(e, bool) or not isinstance(e, numbers.Integral)
-                   or not first <= e <= last]
-        if isinstance(predict_epochs, (str, bytes)) or outside:
-            raise ValueError(f"predict_epochs must be epoch numbers of this run, {first} to {last}; "
-                             f"got {outside or predict_epochs!r}")
-        predict = {e - first + 1 for e in predict_epochs}
-    return report, predict
+
+    def __init__(self, model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
+                 batch_size, prefixes, *, fast=True, sampling="consecutive", seed=None, pred_len=50,
+                 verbose=True, progress="auto", live_plot="auto", history=None, checkpoint_dir=None,
+                 checkpoint_extra=None, save_every=60.0, hybridize=True, valid_indices=None,
+                 lr_schedule=None, predict_epochs=None):
+        check_model(model)
+        check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
+                            clipping_theta, batch_size, prefixes, sampling, seed)
+        check_ctx(ctx)
+        _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
+        _check_fast(fast, model)
+        self.model, self.vocab, self.ctx, self.num_epochs = model, vocab, ctx, num_epochs
+        self.num_steps, self.lr, self.clipping_theta, self.batch_size = num_steps, lr, clipping_theta, batch_size
+        self.prefixes, self.sampling, self.seed, self.pred_len = prefixes, get_sampling(sampling), seed, pred_len
+        self.verbose, self.progress, self.live_plot, self.hybridize = verbose, progress, live_plot, hybridize
+        self.checkpoint = (checkpoint_dir, save_every, checkpoint_extra)
+        self.valid_indices, self.lr_schedule = valid_indices, lr_schedule
+        self.history = history if history is not None else History()
+        self.first = len(self.history) + 1
+        self.report, self.predict = report_epochs(num_epochs, self.first, predict_epochs)
+        # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
+        self.corpus = corpus_array(corpus_indices, len(vocab))
+        # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
+        self.trainable = [p for p in model.collect_params().values() if p.grad_req != "null"]
+
+    def __enter__(self):
+        model, history = self.model, self.history
+        _prepare_model(model, self.vocab, self.ctx, self.hybridize)  # now the starting weights can be kept
+        history.interrupted, history.stop_signal = False, None
+        history.diverged_at = history.diverged_perplexity = None
+        _record(history, model, self.corpus, self.valid_indices, self.lr, self.clipping_theta, self.num_steps,
+                self.batch_size, self.sampling.name, self.seed)
+        self.saver = _Saver(*self.checkpoint, model, self.vocab, history)
+        self.last_good = [p.data(self.ctx).copy() for p in model.collect_params().values()]
+        self.monitor = TrainingMonitor(self.num_epochs, self.first, self.progress, self.live_plot)
+        self.period_start = time.perf_counter()
+        self.interrupt = StopOnInterrupt().__enter__()  # left in __exit__
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.interrupt.__exit__(*exc)
+        finally:
+            self.monitor.close(self.history)
+
+    def epochs(self):
+        """``(epoch, lr)`` for each epoch of this run (lr times ``lr_schedule(epoch)`` with one), until stopped."""
+        for epoch in range(self.first, self.first + self.num_epochs):
+            if self.history.interrupted:
+                return
+            yield epoch, _epoch_lr(self.lr, self.lr_schedule, epoch)
+
+    def minibatches(self, epoch):
+        """The epoch's ``(X, Y)``, each (batch_size, num_steps); stops after the minibatch during which a stop was asked."""
+        self.loss_sum, self.num_tokens = nd.zeros((1,), ctx=self.ctx), 0
+        self.start = time.perf_counter()
+        for X, Y in sampler(self.sampling.name)(self.corpus, self.batch_size, self.num_steps, self.ctx,
+                                                 epoch_rng(self.seed, epoch)):
+            yield X, Y
+            if self.interrupt.requested:
+                self.history.interrupted, self.history.stop_signal = True, self.interrupt.requested
+                return
+
+    def add_loss(self, l, num_tokens):
+        """Add a minibatch's mean loss ``l`` (1,) over ``num_tokens`` targets, on the device (read once per epoch)."""
+        self.loss_sum += l * num_tokens
+        self.num_tokens += num_tokens
+
+    def end_epoch(self, epoch):
+        """Perplexity, divergence, validation, history, progress, the chapter's lines and checkpoints of ``epoch``."""
+        history, monitor = self.history, self.monitor
+        if history.interrupted:
+            monitor.write(f"stopped during epoch {epoch}; the history holds the {len(history)} "
+                          "complete epochs, the model keeps its latest weights")
+            self.saver.save(now=True)
+            return
+        ppl = perplexity_from_loss(self.loss_sum.asscalar() / self.num_tokens)
+        params = list(self.model.collect_params().values())
+        if is_diverged(ppl, len(self.vocab)):
+            for p, good in zip(params, self.last_good):
+                p.set_data(good)
+            raise _diverged(epoch, ppl, self.vocab, _epoch_lr(self.lr, self.lr_schedule, epoch),
+                            self.clipping_theta, history)
+        seconds = time.perf_counter() - self.start
+        val_ppl = None if self.valid_indices is None else \
+            evaluate_perplexity(self.model, self.valid_indices, self.batch_size, self.num_steps, self.ctx)
+        history.append(epoch, ppl, seconds, self.num_tokens, val_perplexity=val_ppl)
+        self.last_good = [p.data(self.ctx).copy() for p in params]
+        monitor.epoch_done(history)
+        done = epoch - self.first + 1
+        if (done in self.report or done in self.predict) and self.verbose:
+            period = time.perf_counter() - self.period_start if done in self.report else None
+            print_report(monitor, epoch, ppl, val_ppl, period, self.prefixes if done in self.predict else (),
+                         self.pred_len, self.model, self.vocab, self.ctx)
+        self.saver.save(now=done in self.report or done == self.num_epochs)
+        if done in self.report:
+            self.period_start = time.perf_counter()
+
+
+def _check_fast(fast, model):
+    """Raise ``ValueError`` unless ``fast`` is a bool, and ``fast=False`` has a Gluon model to step."""
+    if not isinstance(fast, bool):
+        raise ValueError(f"fast must be True or False, got {fast!r}")
+    if not fast and not isinstance(model, gluon.Block):
+        raise ValueError("fast=False steps a gluon.Trainer, which needs a Gluon model (RNNModel or "
+                         f"RNNModelScratch), got {type(model).__name__}; use fast=True")
 
 
 def _check_output_width(model, vocab, ctx):
@@ -90,7 +211,7 @@ def _check_output_width(model, vocab, ctx):
 class _Saver:
     """Checkpoints during a run: every ``every`` seconds at most, and whenever ``now`` is asked."""
 
-    def __init__(self, directory, every, model, vocab, history, extra):
+    def __init__(self, directory, every, extra, model, vocab, history):
         self.directory, self.every, self.args = directory, every, (model, vocab, history)
         self.extra, self.last = extra, time.perf_counter()
         if directory is not None:
@@ -101,28 +222,6 @@ class _Saver:
         if self.directory is not None and (now or time.perf_counter() - self.last >= self.every):
             checkpoint.save(self.directory, *self.args, extra=self.extra)
             self.last = time.perf_counter()
-
-
-def _run_epoch(model, sampler, corpus, batch_size, num_steps, ctx, rng, random_iter, loss,
-               weights, lr, clipping_theta, interrupt):
-    """One pass over the corpus; returns ``(mean loss, tokens)``, or ``None`` when interrupted."""
-    loss_sum, num_tokens, state = nd.zeros((1,), ctx=ctx), 0, None
-    for X, Y in sampler(corpus, batch_size, num_steps, ctx, rng):
-        if state is None or random_iter:
-            state = model.begin_state(batch_size=batch_size, ctx=ctx)
-        else:
-            state = [s.detach() for s in state]  # keep values, cut the graph
-        with autograd.record():
-            output, state = model(X, state)  # (num_steps * batch_size, vocab_size)
-            y = Y.T.reshape((-1,))  # time-major, like output
-            l = loss(output, y).mean()
-        l.backward()
-        clipped_sgd_step(weights, lr, clipping_theta)  # what clipping + trainer.step(1) do
-        loss_sum += l * y.size
-        num_tokens += y.size
-        if interrupt.requested:
-            return None
-    return loss_sum.asscalar() / num_tokens, num_tokens
 
 
 def _diverged(epoch, ppl, vocab, lr, clipping_theta, history):
@@ -195,104 +294,3 @@ def _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps
         "train_text": text_fingerprint(corpus),
         "valid_text": None if valid_indices is None else text_fingerprint(valid_indices),
         "model": _describe_model(model)})
-
-
-def _print_report(monitor, epoch, ppl, val_ppl, seconds, prefixes, pred_len, model, vocab, ctx):
-    """The chapter's epoch line (without a time when ``seconds`` is None), and a prediction for each of ``prefixes``."""
-    valid = "" if val_ppl is None else f", validation perplexity {val_ppl:f}"
-    clock = "" if seconds is None else f", time {seconds:.2f} sec"
-    monitor.write(f"epoch {epoch}, perplexity {ppl:f}{valid}{clock}")
-    for prefix in prefixes:
-        monitor.write(" - " + predict_rnn_gluon(prefix, pred_len, model, vocab, ctx))
-
-
-# About 80 lines, a third of them the docstring: the one loop's contract is written out in
-# full here, and the body is the epoch loop over the named steps above.
-def train(model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
-          batch_size, prefixes, *, sampling="consecutive", seed=None, pred_len=50,
-          verbose=True, progress="auto", live_plot="auto", history=None,
-          checkpoint_dir=None, checkpoint_extra=None, save_every=60.0, hybridize=True,
-          valid_indices=None, lr_schedule=None, predict_epochs=None):
-    """Train an already initialised ``model`` for ``num_epochs`` more epochs; return its ``History``.
-
-    SGD with the global gradient norm clipped to ``clipping_theta``. Consecutive
-    sampling carries the hidden state across the minibatches of an epoch (detached,
-    so gradients stop at the batch boundary); random sampling starts every minibatch
-    from a zero state. Loss is summed on the device and read once per epoch.
-
-    A ``HybridBlock`` model is hybridized first (``hybridize=False`` keeps it imperative).
-    ``history`` continues an earlier run (epochs are numbered on from it).
-    ``checkpoint_dir`` (checked before training: new, empty or a checkpoint) saves a
-    checkpoint after an epoch once ``save_every`` seconds have passed since the last
-    save, at each printed epoch, at the end and when stopped. Ctrl-C or SIGTERM stops
-    after the current minibatch and returns the history so far (``history.interrupted``
-    is True, ``history.stop_signal`` names the signal). A perplexity that is infinite,
-    NaN or above vocab_size**2 (a loss twice that of uniform guessing) counts as
-    divergence: the weights of the last good epoch are restored and
-    ``TrainingDivergedError`` is raised, its ``history`` with ``diverged_at`` set. With ``valid_indices`` the perplexity on that
-    held-out text (``evaluate_perplexity``) is recorded after every epoch in
-    ``history.val_perplexity`` and printed on the epoch lines; the seconds recorded
-    are training time only. ``lr_schedule(epoch)``, a function of the epoch number (counted
-    on from ``history``), gives the factor by which ``lr`` is multiplied in that epoch.
-    ``predict_epochs`` (epoch numbers of this run) prints the epoch line and the predictions
-    at those epochs instead of the chapter's half and end; the four timed lines stay.
-    ``history.trained_on`` records the settings and the fingerprints of the training and
-    held-out texts of this call.
-    """
-    check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
-                        clipping_theta, batch_size, prefixes, sampling, seed)
-    check_ctx(ctx)
-    _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
-    _prepare_model(model, vocab, ctx, hybridize)  # now the starting weights can be kept
-    # Converted once: making an NDArray from a NumPy slice each epoch is ~20x faster than from a list.
-    corpus = corpus_array(corpus_indices, len(vocab))
-    param_list = list(model.collect_params().values())
-    # Frozen parameters (grad_req 'null') have no gradient and stay as they are.
-    trainable = [p for p in param_list if p.grad_req != "null"]
-    history = history if history is not None else History()
-    history.interrupted, history.stop_signal = False, None
-    history.diverged_at = history.diverged_perplexity = None
-    _record(history, model, corpus, valid_indices, lr, clipping_theta, num_steps, batch_size, sampling, seed)
-    saver = _Saver(checkpoint_dir, save_every, model, vocab, history, checkpoint_extra)
-    first = len(history) + 1
-    report, predict = _report_epochs(num_epochs, first, predict_epochs)
-    monitor = TrainingMonitor(num_epochs, first, progress, live_plot)
-    loss = gloss.SoftmaxCrossEntropyLoss()
-    last_good = [p.data(ctx).copy() for p in param_list]
-    period_start = time.perf_counter()
-    try:
-        with StopOnInterrupt() as interrupt:
-            for epoch in range(first, first + num_epochs):
-                epoch_lr = _epoch_lr(lr, lr_schedule, epoch)
-                start = time.perf_counter()
-                result = _run_epoch(model, SAMPLERS[sampling], corpus, batch_size, num_steps, ctx,
-                                    epoch_rng(seed, epoch), sampling == "random", loss,
-                                    [p.data(ctx) for p in trainable], epoch_lr, clipping_theta, interrupt)
-                if result is None:
-                    history.interrupted, history.stop_signal = True, interrupt.requested
-                    monitor.write(f"stopped during epoch {epoch}; the history holds the {len(history)} "
-                                  "complete epochs, the model keeps its latest weights")
-                    saver.save(now=True)
-                    return history
-                ppl = perplexity_from_loss(result[0])
-                if is_diverged(ppl, len(vocab)):
-                    for p, good in zip(param_list, last_good):
-                        p.set_data(good)
-                    raise _diverged(epoch, ppl, vocab, epoch_lr, clipping_theta, history)
-                seconds = time.perf_counter() - start
-                val_ppl = None if valid_indices is None else \
-                    evaluate_perplexity(model, valid_indices, batch_size, num_steps, ctx)
-                history.append(epoch, ppl, seconds, result[1], val_perplexity=val_ppl)
-                last_good = [p.data(ctx).copy() for p in param_list]
-                monitor.epoch_done(history)
-                done = epoch - first + 1
-                if (done in report or done in predict) and verbose:
-                    period = time.perf_counter() - period_start if done in report else None
-                    _print_report(monitor, epoch, ppl, val_ppl, period,
-                                  prefixes if done in predict else (), pred_len, model, vocab, ctx)
-                saver.save(now=done in report or done == num_epochs)
-                if done in report:
-                    period_start = time.perf_counter()
-    finally:
-        monitor.close(history)
-    return history

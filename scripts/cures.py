@@ -48,7 +48,7 @@ def halving(every):
 
 def child(label, seed, quick):
     """Train one configuration with one seed; a JSON-able dict."""
-    import d2lrnn as d2l  # before mxnet
+    import d2lrnn as d2l
     from d2lrnn import facts as settings
     start = time.perf_counter()
     change = SETTINGS["runs"][label]

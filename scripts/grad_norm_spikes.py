@@ -13,8 +13,8 @@ import argparse
 import json
 import statistics
 
-import d2lrnn as d2l  # before mxnet
-from d2lrnn import training
+import d2lrnn as d2l
+from d2lrnn import fast
 from mxnet import gluon
 
 
@@ -27,14 +27,14 @@ def main():
     corpus_indices, vocab = d2l.load_data_time_machine()
     ctx = d2l.try_gpu()
     norms = []  # one (1,) NDArray per minibatch, read at the end: no host round trip in the loop
-    step = training.clipped_sgd_step
+    step = fast.clipped_sgd_step
 
     def logging_step(params, lr, theta):
         norm = step(params, lr, theta)
         norms.append(norm)
         return norm
 
-    training.clipped_sgd_step = logging_step  # _run_epoch looks the name up in the module
+    fast.clipped_sgd_step = logging_step  # the training loop looks the name up in the module at each step
     model = d2l.RNNModel(gluon.rnn.LSTM(256, num_layers=2), len(vocab))
     history = d2l.train_and_predict_rnn_gluon(model, 256, corpus_indices, vocab, ctx, args.epochs, 35, 5, 1,
                                               32, [], seed=args.seed, verbose=False, progress=False,

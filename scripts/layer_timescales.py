@@ -111,7 +111,7 @@ def forget_gates(model, valid_indices, batch_size, num_steps, ctx):
 
 def child(seed, quick):
     """Train the chapter's model with ``seed`` and measure it; a JSON-able dict."""
-    import d2lrnn as d2l  # before mxnet
+    import d2lrnn as d2l
     from d2lrnn import facts as settings
     start = time.perf_counter()
     s = dict(SETTINGS, **({"num_valid": 8000} if quick else {}))

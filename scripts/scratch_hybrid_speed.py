@@ -23,7 +23,7 @@ import os
 import statistics
 import types
 
-import d2lrnn as d2l  # before mxnet
+import d2lrnn as d2l
 import mxnet as mx
 from d2lrnn import scratch
 from mxnet import autograd, gluon, nd

@@ -23,6 +23,10 @@ tools = load_course_tools()
 ASSIGNMENT = "deep-rnn-scratch"
 COMPARISONS = {"gru-vs-lstm": 6, "more-books": 4}  # the open-ended exercises: assignment -> points
 TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
+# Typical mistakes, as (solution cell, right code, wrong code): the LSTM reads its gate blocks
+# as i, f, o, g; every layer starts from layer 0's state. test_grading.py and tests/hub use them too.
+GATES_MISTAKE = ("lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split")
+STATE_MISTAKE = ("deep_rnn", "tuple(s[l] for s in state)", "tuple(s[0] for s in state)")
 
 
 def cells_by_id(nb):
@@ -80,10 +84,8 @@ def grade_scratch(course, env):
     right = solved(release, source)
     submit(course, "solved", right)
     submit(course, "untouched", release)
-    # Typical mistakes: the LSTM reads its gate blocks as i, f, o, g; every layer starts from layer 0's state.
-    submit(course, "gates", with_mistake(right, "lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split"))
-    submit(course, "state", with_mistake(right, "deep_rnn", "tuple(s[l] for s in state)",
-                                         "tuple(s[0] for s in state)"))
+    submit(course, "gates", with_mistake(right, *GATES_MISTAKE))
+    submit(course, "state", with_mistake(right, *STATE_MISTAKE))
     tools.nbgrader(course, "autograde", ASSIGNMENT, env=env, timeout=TIMEOUT)
     tools.nbgrader(course, "generate_feedback", ASSIGNMENT, env=env, timeout=TIMEOUT)
 

@@ -5,7 +5,7 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn.runs import checkpoint
+from d2lrnn.store import checkpoint
 from tiny import run, tiny_model
 
 

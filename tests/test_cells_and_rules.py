@@ -11,8 +11,9 @@ from mxnet.gluon import rnn
 import d2lrnn
 from d2lrnn import facts
 from d2lrnn.facts import CELLS, consecutive_layout, epoch_rng, get_cell, is_diverged, perplexity_from_loss
-from d2lrnn.models import LAYER_CLASSES, make_rnn_layer, num_state_arrays
-from d2lrnn.runs import checkpoint, cli
+from d2lrnn.models import LAYER_CLASSES, make_rnn_layer
+from d2lrnn import cli
+from d2lrnn.store import checkpoint
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
@@ -22,7 +23,8 @@ def test_cell_table_matches_gluons_layers(name):
     assert type(layer) is getattr(rnn, cell.layer) is LAYER_CLASSES[name]
     assert layer._gates == cell.num_gates  # the weight blocks MXNet stacks per layer
     layer.initialize()
-    assert len(layer.begin_state(batch_size=3)) == cell.num_state_arrays == num_state_arrays(layer)
+    assert len(layer.begin_state(batch_size=3)) == cell.num_state_arrays == len(cell.state)
+    assert layer._mode == (f"rnn_{cell.activation}" if name == "rnn" else name)  # 'rnn' is the tanh RNN
     assert layer.l0_h2h_weight.shape == (cell.num_gates * 5, 5)
 
 

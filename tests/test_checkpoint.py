@@ -13,9 +13,9 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn.runs import checkpoint
-from d2lrnn.runs.checkpoint import CheckpointError
-from d2lrnn.runs.checkpoint_files import sha256
+from d2lrnn.store import checkpoint
+from d2lrnn.store.checkpoint import CheckpointError
+from d2lrnn.store.checkpoint_files import sha256
 from tiny import run
 
 
@@ -93,7 +93,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, trained, monke
 KILL_DURING_SAVE = textwrap.dedent("""
     import os, sys
     import d2lrnn
-    from d2lrnn.runs import checkpoint
+    from d2lrnn.store import checkpoint
     model, vocab, history, _ = checkpoint.load(sys.argv[1], d2lrnn.try_gpu())
     history.epoch.append(99); history.perplexity.append(1.0)
     history.seconds.append(1.0); history.num_tokens.append(1)

@@ -15,7 +15,7 @@ from mxnet.gluon import rnn
 
 import d2lrnn
 from d2lrnn import checks, scratch
-from d2lrnn.history import History
+from d2lrnn.store.history import History
 
 
 def verdict(check, *fns, capsys, **kwargs):
@@ -403,9 +403,9 @@ def test_fresh_checks_ignore_what_a_notebook_replaced(monkeypatch, capsys):
     """A cell that replaces a check, or the reference a check compares with, does not reach fresh_checks()."""
     from d2lrnn.grading import fresh_checks
     monkeypatch.setattr(checks, "check_lstm_cell", lambda fn: True)
-    monkeypatch.setitem(scratch.CELLS, "lstm", lstm_swapped_input_forget)
+    monkeypatch.setitem(scratch.STEPS, "lstm", lstm_swapped_input_forget)
     fresh = fresh_checks()
-    assert fresh is not checks and fresh.CELLS["lstm"] is not lstm_swapped_input_forget
+    assert fresh is not checks and fresh.STEPS["lstm"] is not lstm_swapped_input_forget
     passed, out = verdict(fresh.check_lstm_cell, lstm_swapped_input_forget, capsys=capsys)
     assert passed is False and "wrong gate order" in out
     assert not [name for name in sys.modules if name.startswith("_d2lrnn_fresh_")]

@@ -11,7 +11,7 @@ import termios
 import pytest
 
 import d2lrnn
-from d2lrnn.runs import checkpoint
+from d2lrnn.store import checkpoint
 
 TINY = ("--num-hiddens", "16", "--num-layers", "1", "--num-examples", "2000", "--lr", "4")
 
@@ -114,7 +114,7 @@ def run_signalled(signum, at, *args):
 def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
     ck = tmp_path / "ck"
     # TINY's corpus makes one minibatch per epoch: the signal arrives during epoch 3.
-    done = run_signalled(signal.SIGTERM, "training.clipped_sgd_step:3", "train", "--checkpoint-dir", str(ck),
+    done = run_signalled(signal.SIGTERM, "fast.clipped_sgd_step:3", "train", "--checkpoint-dir", str(ck),
                          "--save-every", "3600", "--num-epochs", "50", *TINY)
     assert done.returncode == 143, done.stderr
     assert "Traceback" not in done.stderr
@@ -126,7 +126,7 @@ def test_sigterm_stops_after_the_minibatch_saves_and_exits_143(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_saves_and_exits_130_and_resume_continues(tmp_path):
     ck = tmp_path / "ck"
-    done = run_signalled(signal.SIGINT, "training.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
+    done = run_signalled(signal.SIGINT, "fast.clipped_sgd_step:4", "train", "--checkpoint-dir", str(ck),
                          "--num-epochs", "50", *TINY)
     assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
     assert "SIGINT: stopped after 3 complete epochs" in done.stderr
@@ -177,7 +177,7 @@ def test_an_interrupted_save_is_tidied_by_the_next_run(tmp_path):
 @pytest.mark.slow
 def test_edited_training_settings_in_a_checkpoint_are_named(tmp_path):
     import json
-    from d2lrnn.runs.checkpoint_files import sha256
+    from d2lrnn.store.checkpoint_files import sha256
     ck = tmp_path / "ck"
     assert run_cli("train", "--num-epochs", "1", "--checkpoint-dir", str(ck), *TINY).returncode == 0
     manifest = json.loads((ck / "manifest.json").read_text())

@@ -3,8 +3,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+from d2lrnn import chapter, cli
 from d2lrnn.env import device
-from d2lrnn.runs import cli
 
 NO_KERNEL = ("Traceback (most recent call last):\n  File \"../src/operator/mxnet_op.h\", line 1020\n"
              "MXNetError: Check failed: err == cudaSuccess (209 vs. 0) : Name: mxnet_generic_kernel "
@@ -56,7 +56,7 @@ def machine(monkeypatch):
 
 def test_a_working_gpu_is_chosen_after_its_kernels_ran(machine, capsys):
     probe = machine(gpus=2)
-    assert device.try_gpu() == mx.gpu(0) and device.try_gpu(1) == mx.gpu(1)
+    assert chapter.try_gpu() == mx.gpu(0) and chapter.try_gpu(1) == mx.gpu(1)
     assert device.try_all_gpus() == [mx.gpu(0), mx.gpu(1)]
     assert probe.runs == [0, 1]  # each GPU probed once per process
     assert capsys.readouterr().err == ""
@@ -64,7 +64,7 @@ def test_a_working_gpu_is_chosen_after_its_kernels_ran(machine, capsys):
 
 def test_cpu_build_without_gpu_is_silent(machine, capsys):
     probe = machine(cuda=False, nvidia=False)
-    assert device.try_gpu() == mx.cpu() and device.try_all_gpus() == [mx.cpu()]
+    assert chapter.try_gpu() == mx.cpu() and device.try_all_gpus() == [mx.cpu()]
     assert probe.runs == [] and capsys.readouterr().err == ""
     with pytest.raises(cli.CommandError, match="^--device gpu: no usable GPU: the installed mxnet is the "
                        "CPU-only build and there is no NVIDIA GPU. Use --device cpu or --device auto.$"):
@@ -73,7 +73,7 @@ def test_cpu_build_without_gpu_is_silent(machine, capsys):
 
 def test_cpu_build_on_a_gpu_machine_says_which_package(machine, capsys):
     machine(cuda=False, nvidia=True)
-    assert device.try_gpu() == mx.cpu() and device.try_gpu() == mx.cpu()
+    assert chapter.try_gpu() == mx.cpu() and chapter.try_gpu() == mx.cpu()
     err = capsys.readouterr().err.splitlines()
     assert err == ["d2lrnn: using the CPU: this machine has an NVIDIA GPU, but the installed mxnet is the "
                    "CPU-only build; for the GPU install one of mxnet-cu112 ... mxnet-cu117 instead (see "
@@ -82,7 +82,7 @@ def test_cpu_build_on_a_gpu_machine_says_which_package(machine, capsys):
 
 def test_architecture_not_covered(machine, capsys):
     probe = machine(kernel_error=mx.base.MXNetError(NO_KERNEL), described=("NVIDIA H200", (9, 0)))
-    assert device.try_gpu() == mx.cpu() and device.try_all_gpus() == [mx.cpu()]
+    assert chapter.try_gpu() == mx.cpu() and device.try_all_gpus() == [mx.cpu()]
     assert probe.runs == [0]
     assert capsys.readouterr().err.splitlines() == [
         "d2lrnn: using the CPU: GPU 0 (NVIDIA H200, compute capability 9.0) cannot run MXNet 1.9.1's GPU "
@@ -97,7 +97,7 @@ def test_missing_cudnn_sub_library(machine, capsys):
     error = mx.base.MXNetError("Could not load library libcudnn_adv_infer.so.8. Error: "
                                "libcudnn_adv_infer.so.8: cannot open shared object file")
     machine(kernel_error=error)
-    assert device.try_gpu() == mx.cpu()
+    assert chapter.try_gpu() == mx.cpu()
     assert capsys.readouterr().err.splitlines() == [
         "d2lrnn: using the CPU: a CUDA 11 or cuDNN 8 library is missing or of the wrong version (Could not "
         "load library libcudnn_adv_infer.so.8. Error: libcudnn_adv_infer.so.8: cannot open shared object "

@@ -9,47 +9,17 @@ by conftest.py), as the instructor guide recommends for autograding.
 """
 import html
 import inspect
-import subprocess
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+import course as shared
+from course import (ASSIGNMENT, COMPARISONS, GATES_MISTAKE, STATE_MISTAKE, TIMEOUT, cells_by_id, repo_state,
+                    solved, submit, tools, with_mistake)
 from d2lrnn import scratch
-from tiny import REPO, load_course_tools
 
 pytestmark = pytest.mark.slow  # every test here runs nbgrader on whole notebooks
-tools = load_course_tools()
-ASSIGNMENT = "deep-rnn-scratch"
-COMPARISONS = {"gru-vs-lstm": 6, "more-books": 4}  # the open-ended exercises: assignment -> points
-TIMEOUT = 900  # seconds for one nbgrader command; the stub must not hang the autograder
-# Typical mistakes, as (solution cell, right code, wrong code): the LSTM reads its gate blocks
-# as i, f, o, g; every layer starts from layer 0's state. tests/hub uses them too.
-GATES_MISTAKE = ("lstm_cell", "I, F, G, O = nd.split", "I, F, O, G = nd.split")
-STATE_MISTAKE = ("deep_rnn", "tuple(s[l] for s in state)", "tuple(s[0] for s in state)")
-
-
-def cells_by_id(nb):
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-
-
-def solved(release, source):
-    """The released notebook with every solution cell written as the source's solution."""
-    nb = nbformat.from_dict(release)
-    answers = cells_by_id(source)
-    for grade_id, cell in cells_by_id(nb).items():
-        if cell.metadata["nbgrader"].get("solution"):
-            cell.source = answers[grade_id].source
-    return nb
-
-
-def with_mistake(nb, grade_id, old, new):
-    """A copy of ``nb`` where the solution cell ``grade_id`` has ``old`` replaced by ``new``."""
-    nb = nbformat.from_dict(nb)
-    cell = cells_by_id(nb)[grade_id]
-    assert old in cell.source
-    cell.source = cell.source.replace(old, new)
-    return nb
 
 
 def with_cells(nb, **sources):
@@ -65,26 +35,13 @@ def with_cells(nb, **sources):
 # the reference replaced from a cell; the reference LSTM pasted with its comments.
 REFERENCE = {name: f"{name} = d2l.scratch.{name}" for name in ("rnn_cell", "gru_cell", "lstm_cell", "deep_rnn")}
 TAMPERING = ("\nchecks.check_lstm_cell = checks.check_against_gluon = lambda *args: True\n"
-             "d2l.scratch.CELLS['lstm'] = lstm_cell\n")
-
-
-def submit(course, student, nb, assignment=ASSIGNMENT):
-    """Put ``nb`` where ``nbgrader collect`` puts a student's submission."""
-    folder = course / "submitted" / student / assignment
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{assignment}.ipynb")
+             "d2l.scratch.STEPS['lstm'] = lstm_cell\n")
 
 
 def generated(course, assignment, env):
-    """Run generate_assignment; return (released notebook, source notebook)."""
+    """Run generate_assignment in this module's own course; return (released notebook, source notebook)."""
     tools.nbgrader(course, "generate_assignment", assignment, env=env, timeout=TIMEOUT)
-    return tuple(nbformat.read(course / folder / assignment / f"{assignment}.ipynb", as_version=4)
-                 for folder in ("release", "source"))
-
-
-def repo_state():
-    return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-                          cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return shared.generated(course, assignment)
 
 
 @pytest.fixture(scope="module")

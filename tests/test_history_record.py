@@ -10,8 +10,8 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn.runs import checkpoint
-from d2lrnn.history import History, text_fingerprint
+from d2lrnn.store import checkpoint
+from d2lrnn.store.history import History, text_fingerprint
 from d2lrnn.facts import consecutive_layout, epoch_rng
 from tiny import run, tiny_model
 

@@ -28,7 +28,7 @@ def read_layers(text):
 
 
 def module_name(path):
-    """'d2lrnn/runs/cli.py' -> 'runs/cli'; '__init__' stays in the name ('env/__init__')."""
+    """'d2lrnn/store/checkpoint.py' -> 'store/checkpoint'; '__init__' stays in the name ('env/__init__')."""
     return path.relative_to(PACKAGE).with_suffix("").as_posix()
 
 
@@ -125,15 +125,16 @@ def test_the_facts_import_no_mxnet():
 
 def test_imports_are_found_at_any_depth():
     graph = import_graph()
-    assert graph["training"] >= {"facts", "runs/checkpoint", "env/_busy", "data"}
-    assert graph["runs/cli"] >= {"facts", "runs/checkpoint", "chapter2019", "env/device"}
+    assert graph["training"] >= {"facts", "store/checkpoint", "env/_busy", "data"}
+    assert graph["cli"] >= {"facts", "store/checkpoint", "chapter", "env/device"}
     assert "env/_compat" in graph["__init__"]
-    assert "data" in graph["runs/checkpoint_files"]
+    assert "data" in graph["store/checkpoint_files"]
 
 
 @pytest.mark.parametrize("graph, expected", [
-    ({"facts": {"models"}, "models": set()}, "facts (facts) imports models (chapter)"),
-    ({"models": {"training"}, "training": set()}, "models (chapter) imports training (training)"),
+    ({"facts": {"models"}, "models": set()}, "facts (facts) imports models (building blocks)"),
+    ({"models": {"training"}, "training": set()}, "models (building blocks) imports training (training run)"),
+    ({"store/checkpoint": {"chapter"}, "chapter": set()}, "store/checkpoint (run store) imports chapter (chapter)"),
     ({"data": {"models"}, "models": {"scratch"}, "scratch": {"data"}}, "import cycle: data -> models -> scratch -> data"),
     ({"newmodule": set()}, "newmodule is in no layer of docs/package.md"),
 ])

@@ -50,7 +50,7 @@ def test_every_public_name_and_module_resolves():
 def test_star_import_and_unknown_names():
     namespace = {}
     exec("from d2lrnn import *", namespace)
-    assert namespace["train_and_predict_rnn_gluon"] is d2lrnn.chapter2019.train_and_predict_rnn_gluon
+    assert namespace["train_and_predict_rnn_gluon"] is d2lrnn.chapter.train_and_predict_rnn_gluon
     try:
         d2lrnn.no_such_name
     except AttributeError as e:

@@ -72,44 +72,6 @@ def test_make_rnn_layer():
         d2lrnn.make_rnn_layer("transformer", 8, 1)
 
 
-def _layer_outputs_and_grads(model, X, state, through_layer):
-    """Logits, new state and every gradient, computed by RNNModel or by calling its layer directly."""
-    with mx.autograd.record():
-        if through_layer:
-            H, new_state = model.rnn(nd.one_hot(X.T, VOCAB), state)
-            output = model.dense(H).reshape((-1, VOCAB))
-        else:
-            output, new_state = model(X, state)
-        loss = (output * nd.arange(output.size).reshape(output.shape) / output.size).sum()
-    loss.backward()
-    grads = {name: p.grad().asnumpy().copy() for name, p in model.collect_params().items()}
-    return [output.asnumpy()] + [s.asnumpy() for s in new_state], grads
-
-
-@pytest.mark.parametrize("hybridize", [False, True])
-@pytest.mark.parametrize("layer", [
-    lambda: rnn.RNN(HIDDEN, num_layers=1, activation="tanh"),
-    lambda: rnn.RNN(HIDDEN, num_layers=2),  # relu
-    lambda: rnn.GRU(HIDDEN, num_layers=LAYERS),
-    lambda: rnn.LSTM(HIDDEN, num_layers=2),
-    lambda: rnn.LSTM(HIDDEN, num_layers=2, bidirectional=True),
-])
-def test_packed_weights_give_what_the_gluon_layer_gives(layer, hybridize):
-    """RNNModel packs the layer's weights itself (faster); outputs and gradients are bit-identical."""
-    mx.random.seed(3)
-    model = d2lrnn.RNNModel(layer(), VOCAB)
-    model.initialize(mx.init.Xavier())
-    X = nd.array([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 0, 1, 2, 3]])  # (batch, steps)
-    state = [nd.random.normal(shape=s.shape) for s in model.begin_state(batch_size=BATCH)]
-    if hybridize:
-        model.hybridize(static_alloc=True, static_shape=True)
-    got, got_grads = _layer_outputs_and_grads(model, X, state, through_layer=False)
-    want, want_grads = _layer_outputs_and_grads(model, X, state, through_layer=True)
-    assert all(np.array_equal(g, w) for g, w in zip(got, want))
-    assert got_grads.keys() == want_grads.keys()
-    assert all(np.array_equal(got_grads[k], want_grads[k]) for k in got_grads)
-
-
 def test_layer_input_size_must_be_the_vocabulary_size():
     with pytest.raises(ValueError, match="input_size=5.*vocab_size=11"):
         d2lrnn.RNNModel(rnn.LSTM(HIDDEN, input_size=5), VOCAB)

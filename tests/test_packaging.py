@@ -17,7 +17,7 @@ NOT_IMPORTED = {
     "jupyterlab": "the interface the README starts",
     "ipykernel": "runs the notebooks; brings IPython, which plotting and progress import inside a kernel",
     "setuptools": "provides distutils, which MXNet 1.9.1 imports and Python 3.12 no longer ships",
-    # numpy is imported (d2lrnn/_compat.py), so it is not in this list.
+    # numpy is imported (d2lrnn/env/_compat.py), so it is not in this list.
 }
 IMPORT_TO_DEPENDENCY = {"IPython": "ipykernel", "matplotlib_inline": "matplotlib-inline",
                         # static_html extends nbconvert's page template with nbconvert's Jinja2

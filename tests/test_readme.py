@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from d2lrnn.runs.cli import build_parser
+from d2lrnn.cli import build_parser
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()

@@ -13,7 +13,7 @@ from mxnet.gluon import rnn
 import d2lrnn
 from d2lrnn import TrainingDivergedError, Vocab
 from d2lrnn.facts import epoch_rng
-from d2lrnn.training import _report_epochs
+from d2lrnn.progress import report_epochs
 from tiny import run, tiny_model
 
 def test_grad_clipping_rescales_to_theta():
@@ -35,35 +35,6 @@ def test_grad_clipping_leaves_small_gradients_unchanged():
     before = p.grad.asnumpy().copy()
     d2lrnn.grad_clipping([p], 1.0)
     assert np.array_equal(p.grad.asnumpy(), before)  # bit-identical, not just close
-
-
-def _random_params(shapes, grad_scale, seed=0):
-    rng = np.random.default_rng(seed)
-    params = [nd.array(rng.normal(size=shape)) for shape in shapes]
-    for p in params:
-        p.attach_grad()
-        p.grad[:] = nd.array(rng.normal(size=p.shape) * grad_scale)
-    return params
-
-
-@pytest.mark.parametrize("grad_scale", [10.0, 0.001])  # clipped, and left alone
-@pytest.mark.parametrize("num_arrays", [3, 57])  # 57: more than one multi-tensor call
-def test_clipped_sgd_step_equals_clipping_then_sgd(grad_scale, num_arrays):
-    shapes = [(7, 5), (5,), (1,)] * (num_arrays // 3)
-    lr, theta = 0.7, 1.0
-    fused = _random_params(shapes, grad_scale)
-    reference = _random_params(shapes, grad_scale)
-    grads_before = [p.grad.asnumpy().copy() for p in fused]
-    norm = d2lrnn.training.clipped_sgd_step(fused, lr, theta)
-    ref_norm = d2lrnn.grad_clipping(reference, theta)
-    assert norm.asscalar() == pytest.approx(ref_norm.asscalar(), rel=1e-6)
-    for f, r, g in zip(fused, reference, grads_before):
-        want = r.asnumpy() - lr * r.grad.asnumpy()  # plain SGD on the clipped gradient
-        np.testing.assert_allclose(f.asnumpy(), want, rtol=1e-6, atol=1e-7)
-        assert np.array_equal(f.grad.asnumpy(), g)  # the gradients are left as they were
-    if grad_scale < 1:  # not clipped: exactly w - lr * g
-        assert all(np.array_equal(f.asnumpy(), r.asnumpy() - np.float32(lr) * g)
-                   for f, r, g in zip(fused, reference, grads_before))
 
 
 def test_perplexity_of_uniform_logits_is_vocab_size():
@@ -103,9 +74,9 @@ def test_fewer_than_four_epochs(tiny_data, capsys, num_epochs):
     assert out.count("epoch ") == num_epochs and f"epoch {num_epochs}," in out
 
 
-def test_report_epochs():
-    assert _report_epochs(500) == ([125, 250, 375, 500], {250, 500})
-    assert _report_epochs(1) == ([1], {1})
+def testreport_epochs():
+    assert report_epochs(500) == ([125, 250, 375, 500], {250, 500})
+    assert report_epochs(1) == ([1], {1})
 
 
 def test_state_is_carried_and_detached(tiny_data):
@@ -269,11 +240,12 @@ def test_chapter_trainer_starts_weights_at_n_0_001_and_biases_at_zero(tiny_data,
     """Gluon's layers give their biases the initialiser 'zeros', which wins over the Normal(0.01) passed to initialize."""
     started = {}
 
-    def capture(model, *args, **kwargs):
-        started.update({name: p.data().asnumpy() for name, p in model.collect_params().items()})
-        return d2lrnn.History()
+    class StopsBeforeTheFirstEpoch(d2lrnn.training.TrainingRun):
+        def epochs(self):
+            started.update({name: p.data().asnumpy() for name, p in self.model.collect_params().items()})
+            return iter(())
 
-    monkeypatch.setattr(d2lrnn.chapter2019, "train", capture)
+    monkeypatch.setattr(d2lrnn.chapter, "TrainingRun", StopsBeforeTheFirstEpoch)
     run(tiny_data, model=tiny_model(tiny_data[1], num_hiddens=64))
     biases = [v for name, v in started.items() if name.endswith("bias")]
     weights = np.concatenate([v.ravel() for name, v in started.items() if name.endswith("weight")])

@@ -14,7 +14,7 @@ CHAPTER = {**facts.MODEL, **facts.TRAINING}
 CHAPTER_EPOCHS = facts.NUM_EPOCHS
 PREFIXES = list(facts.PREFIXES)
 CELLS = tuple(CELL_TABLE)
-CELL_NAMES = {name: cell.layer + ("-tanh" if name == "rnn" else "") for name, cell in CELL_TABLE.items()}
+CELL_NAMES = {name: cell.layer + (f"-{cell.activation}" if cell.activation else "") for name, cell in CELL_TABLE.items()}
 # The chapter's lr 5 is for its LSTM; a tanh RNN diverges with it (d2lrnn stops at epoch 6
 # of the chapter's setting with perplexity 3.6e5), so it trains with lr 1, as d2l 1.0 does.
 CELL_LR = {"lstm": CHAPTER["lr"], "gru": CHAPTER["lr"], "rnn": 1.0}

@@ -5,8 +5,7 @@ import time
 from pathlib import Path
 
 from d2lrnn.facts import CELLS as CELL_TABLE
-from d2lrnn.facts import is_diverged, perplexity_from_loss
-from d2lrnn.facts import consecutive_layout, epoch_rng
+from d2lrnn.facts import consecutive_layout, epoch_rng, is_diverged, perplexity_from_loss
 
 from .children import boundaries_to_epochs, run_config
 from .config import CHAPTER
@@ -15,7 +14,8 @@ from .config import CHAPTER
 def _model(torch, nn, cell, vocab_size, num_hiddens):
     """One-hot tokens -> recurrent layer -> dense logits, like d2lrnn.RNNModel, with the chapter's init."""
     layer_cls = getattr(nn, CELL_TABLE[cell].layer)  # torch.nn names its layers as Gluon does
-    extra = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+    activation = CELL_TABLE[cell].activation
+    extra = {"nonlinearity": activation} if activation else {}
 
     class TorchRNNModel(nn.Module):
         def __init__(self):

@@ -15,12 +15,12 @@ import numpy as np
 from mxnet import init, nd
 
 from ..env._mxnet_errors import mxnet_reason
-from ..facts import CELLS as CELL_FACTS
-from ..models import LAYER_CLASSES
+from ..facts import CELLS
+from ..models import make_rnn_layer
 from .own_work import refuse_reference
 from .training_runs import check_divergence, check_runs, expected_num_parameters  # noqa: F401 (checks.check_runs)
-from ..scratch import CELLS, LAYER_PARAMS, deep_rnn
-from .verdict import FAILED, PASSED, Mistake, report as _report  # noqa: F401 (checks.PASSED, checks.FAILED)
+from ..scratch import LAYER_PARAMS, STEPS, deep_rnn
+from .feedback import Mistake, report as _report
 
 # True in the copy that grading.fresh_checks() loads for graded cells: pasted copies of the
 # reference are then refused too. The worked solution notebook shows the reference code and
@@ -30,7 +30,6 @@ TOLERANCE, TOLERANCE_TEXT = 1e-5, "1e-5"
 BATCH_SIZE, NUM_INPUTS, NUM_HIDDENS, NUM_STEPS = 3, 5, 4, 4
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate memory", "o": "output gate",
               "r": "reset gate", "z": "update gate", "n": "candidate state"}
-STATE_NAMES = {"rnn": "(H,)", "gru": "(H,)", "lstm": "(H, C)"}
 
 
 def check_rnn_cell(rnn_cell):
@@ -104,9 +103,9 @@ def _random(rng, shape):
 def _cell_case(cell, seed):
     """Random X (batch_size, num_inputs), state and MXNet-layout params for one step of ``cell``."""
     rng = np.random.RandomState(seed)
-    rows = CELL_FACTS[cell].num_gates * NUM_HIDDENS
+    rows = CELLS[cell].num_gates * NUM_HIDDENS
     X = _random(rng, (BATCH_SIZE, NUM_INPUTS))
-    state = tuple(_random(rng, (BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELL_FACTS[cell].num_state_arrays))
+    state = tuple(_random(rng, (BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELLS[cell].num_state_arrays))
     params = tuple(_random(rng, shape) for shape in
                    [(rows, NUM_INPUTS), (rows, NUM_HIDDENS), (rows,), (rows,)])
     return X, state, params
@@ -114,8 +113,8 @@ def _cell_case(cell, seed):
 
 def _check_state_tuple(result, cell, what):
     """Raise a ``Mistake`` unless ``result`` is a tuple of (batch_size, num_hiddens) arrays like ``cell``'s state."""
-    want = CELL_FACTS[cell].num_state_arrays
-    names = STATE_NAMES[cell]
+    want = CELLS[cell].num_state_arrays
+    names = CELLS[cell].state_tuple
     if isinstance(result, nd.NDArray):
         raise Mistake(f"{what} a single array; return the new state as a tuple, `return {names}`"
                       + (" (note the comma)" if want == 1 else ""))
@@ -125,14 +124,14 @@ def _check_state_tuple(result, cell, what):
                else type(result).__name__)
         raise Mistake(f"{what} {got}; return the new state as a tuple of {want} array(s), `return {names}`")
     want_shape = (BATCH_SIZE, NUM_HIDDENS)
-    for name, r in zip(names.strip("(,)").split(", "), result):
+    for name, r in zip(CELLS[cell].state, result):
         if r.shape != want_shape:
             hint = ""
             if r.shape == want_shape[::-1]:
                 hint = " (it is transposed)"
-            elif len(r.shape) == 2 and r.shape[1] == CELL_FACTS[cell].num_gates * NUM_HIDDENS:
+            elif len(r.shape) == 2 and r.shape[1] == CELLS[cell].num_gates * NUM_HIDDENS:
                 hint = " (all the gates together: split them with nd.split(..., num_outputs=" \
-                       f"{CELL_FACTS[cell].num_gates}, axis=1))"
+                       f"{CELLS[cell].num_gates}, axis=1))"
             raise Mistake(f"wrong shape: {name} has shape {r.shape}{hint}, but should be "
                           f"(batch_size, num_hiddens) = {want_shape}")
 
@@ -171,8 +170,8 @@ def _rnn_relu(X, state, params):
 
 def _cell_diagnoses(cell, X, state, params):
     """(message, what the reference gives for that mistake) pairs, the likeliest mistakes first."""
-    ref = CELLS[cell]
-    gates = CELL_FACTS[cell].gates
+    ref = STEPS[cell]
+    gates = CELLS[cell].gates
     zero = [s.zeros_like() for s in state]
     W_x, W_h, b_x, b_h = params
     yield ("the previous hidden state H is not used (the state is not carried): the new state must "
@@ -201,14 +200,14 @@ def _cell_diagnoses(cell, X, state, params):
 
 def _check_cell(fn, cell):
     name = f"{cell}_cell"
-    refuse_reference(fn, name, CELLS[cell], copies=GRADED)
+    refuse_reference(fn, name, STEPS[cell], copies=GRADED)
     hint = ("MXNet stores each weight as (num_gates * num_hiddens, num_inputs): multiply with "
             "nd.dot(X, W_x, transpose_b=True)")
     for seed in (0, 1):
         X, state, params = _cell_case(cell, seed)
         result = _call(fn, name, X, state, params, hint=hint)
         _check_state_tuple(result, cell, "it returned")
-        want = CELLS[cell](X, state, params)
+        want = STEPS[cell](X, state, params)
         if all(_close(r, w) for r, w in zip(result, want)):
             continue
         if cell == "lstm" and _close(result[0], want[1]) and _close(result[1], want[0]):
@@ -216,7 +215,7 @@ def _check_cell(fn, cell):
         for message, variant in _cell_diagnoses(cell, X, state, params):
             if all(_close(r, v) for r, v in zip(result, variant())):
                 raise Mistake(message)
-        wrong = [n for n, r, w in zip(STATE_NAMES[cell].strip("(,)").split(", "), result, want)
+        wrong = [n for n, r, w in zip(CELLS[cell].state, result, want)
                  if not _close(r, w)]
         detail = ""
         if cell == "lstm" and wrong == ["H"]:
@@ -233,9 +232,9 @@ def _check_cell(fn, cell):
 def _stack_case(cell, num_layers, num_inputs, seed):
     """Random inputs (num_steps, batch_size, num_inputs), Gluon-layout state and per-layer params."""
     rng = np.random.RandomState(seed)
-    rows = CELL_FACTS[cell].num_gates * NUM_HIDDENS
+    rows = CELLS[cell].num_gates * NUM_HIDDENS
     inputs = _random(rng, (NUM_STEPS, BATCH_SIZE, num_inputs))
-    state = [_random(rng, (num_layers, BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELL_FACTS[cell].num_state_arrays)]
+    state = [_random(rng, (num_layers, BATCH_SIZE, NUM_HIDDENS)) for _ in range(CELLS[cell].num_state_arrays)]
     params = [tuple(_random(rng, shape) for shape in
                     [(rows, num_inputs if l == 0 else NUM_HIDDENS), (rows, NUM_HIDDENS), (rows,), (rows,)])
               for l in range(num_layers)]
@@ -310,7 +309,7 @@ def _check_deep_rnn(fn):
     probes = [("rnn", 1, NUM_INPUTS), ("rnn", 3, NUM_HIDDENS), ("rnn", 3, NUM_INPUTS), ("lstm", 2, NUM_INPUTS)]
     for seed, (cell, num_layers, num_inputs) in enumerate(probes):
         inputs, state, params = _stack_case(cell, num_layers, num_inputs, seed)
-        cell_fn = CELLS[cell]
+        cell_fn = STEPS[cell]
         hint = (f"layer 1 reads the inputs ({num_inputs} features per step) but every layer above reads "
                 f"the outputs of the layer below ({NUM_HIDDENS} features)")
         result = _call(fn, "deep_rnn", inputs, state, params, cell_fn, hint=hint)
@@ -343,18 +342,20 @@ def _check_deep_rnn(fn):
 
 # ---------------------------------------------------------------- against Gluon
 
-GLUON_NAMES = {"rnn": "rnn.RNN(activation='tanh')", "gru": "rnn.GRU", "lstm": "rnn.LSTM"}
+def _gluon_name(cell):
+    """How code builds Gluon's layer of ``cell``: 'rnn.LSTM', 'rnn.RNN(activation='tanh')'."""
+    activation = CELLS[cell].activation
+    return f"rnn.{CELLS[cell].layer}" + (f"(activation={activation!r})" if activation else "")
 
 
 def _gluon_layer(cell):
     """Gluon's fused 2-layer layer of ``cell`` with its input size fixed, so its weights can be set at once."""
-    return LAYER_CLASSES[cell](NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS,
-                               **({"activation": "tanh"} if cell == "rnn" else {}))
+    return make_rnn_layer(cell, NUM_HIDDENS, num_layers=2, input_size=NUM_INPUTS)
 
 
 def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
     refuse_reference(deep_rnn_fn, "deep_rnn", deep_rnn, copies=GRADED)
-    refuse_reference(cell_fn, f"{cell}_cell", CELLS[cell], copies=GRADED)
+    refuse_reference(cell_fn, f"{cell}_cell", STEPS[cell], copies=GRADED)
     layer = _gluon_layer(cell)
     layer.initialize(init.Zero())  # the weights are set below; MXNet's random generator is left alone
     rng = np.random.RandomState(7)
@@ -368,7 +369,7 @@ def _check_against_gluon(deep_rnn_fn, cell, cell_fn):
     outputs, new_state = _check_stack_result(result, state, 2)
     diff = max([_max_diff(outputs, want_outputs)] + [_max_diff(s, w) for s, w in zip(new_state, want_state)])
     if diff >= TOLERANCE:
-        raise Mistake(f"outputs or state differ from Gluon's {GLUON_NAMES[cell]} by up to {diff:.3g}; "
+        raise Mistake(f"outputs or state differ from Gluon's {_gluon_name(cell)} by up to {diff:.3g}; "
                       f"run check_{cell}_cell and check_deep_rnn to find out where")
     return (f"with 2 layers it gives the same outputs and state as Gluon's fused "
-            f"{GLUON_NAMES[cell]} with the same weights (to within {TOLERANCE_TEXT})")
+            f"{_gluon_name(cell)} with the same weights (to within {TOLERANCE_TEXT})")

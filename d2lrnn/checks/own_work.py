@@ -15,7 +15,7 @@ import textwrap
 import tokenize
 from pathlib import Path
 
-from .verdict import Mistake
+from .feedback import Mistake
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # d2lrnn/
 

@@ -8,17 +8,16 @@ import itertools
 
 import numpy as np
 
-from ..facts import CELLS as CELL_FACTS
-from ..history import History, text_fingerprint
-from .verdict import Mistake, report
+from ..facts import CELLS
+from ..store.history import History, text_fingerprint
+from .feedback import Mistake, report
 
-CELL_NAMES = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
 OVERLAP_WINDOW, OVERLAP_PROBES = 64, 24  # a shared stretch of 64 tokens counts as the same text
 
 
 def expected_num_parameters(cell, num_layers, vocab_size, num_hiddens):
     """Parameters of ``RNNModel`` with a Gluon ``cell`` layer: per layer G*H*(in + H) + 2*G*H, then the dense output."""
-    rows = CELL_FACTS[cell].num_gates * num_hiddens
+    rows = CELLS[cell].num_gates * num_hiddens
     layers = sum(rows * ((vocab_size if l == 0 else num_hiddens) + num_hiddens) + 2 * rows for l in range(num_layers))
     return layers + num_hiddens * vocab_size + vocab_size
 
@@ -118,6 +117,11 @@ def _spec(spec, train_texts, valid_texts, num_epochs):
     return spec
 
 
+def _title(cell):
+    """'LSTM', 'GRU', 'RNN (tanh)'; an unknown cell name as it is."""
+    return CELLS[cell].title if cell in CELLS else cell
+
+
 def _layers(num_layers):
     return f"{num_layers} layer{'s' if num_layers > 1 else ''}"
 
@@ -139,9 +143,9 @@ def _check_model(label, records, cell, num_layers, num_hiddens):
     for record in records:
         got = record.get("model")
         if got is not None and got != want:
-            raise Mistake(f"{label!r} is a {CELL_NAMES.get(got['cell'], got['cell'])} with "
+            raise Mistake(f"{label!r} is a {_title(got['cell'])} with "
                           f"{_layers(got['num_layers'])} of {got['num_hiddens']} units, but the question asks for a "
-                          f"{CELL_NAMES[cell]} with {_layers(num_layers)} of {num_hiddens}: check the cell and the "
+                          f"{CELLS[cell].title} with {_layers(num_layers)} of {num_hiddens}: check the cell and the "
                           "number of layers")
 
 
@@ -185,7 +189,7 @@ def _check_size(label, num_params, cell, num_layers, vocab_size, num_hiddens):
     want = expected_num_parameters(cell, num_layers, vocab_size, num_hiddens)
     if num_params.get(label) != want:
         got = f"{num_params[label]:,}" if isinstance(num_params.get(label), int) else "no recorded number of"
-        raise Mistake(f"{label!r} has {got} parameters, but a {CELL_NAMES[cell]} with {_layers(num_layers)} of "
+        raise Mistake(f"{label!r} has {got} parameters, but a {CELLS[cell].title} with {_layers(num_layers)} of "
                       f"{num_hiddens} units on {vocab_size} characters has {want:,}: check the cell and the number "
                       "of layers")
 
@@ -246,5 +250,5 @@ def _check_divergence(diverged, label, cell, num_layers, lr, num_hiddens, train_
     if history.diverged_at is None:
         raise Mistake(f"{label!r} did not diverge: it trained {len(history)} epochs at lr={lr}. Keep in "
                       "diverged only the history of a caught TrainingDivergedError")
-    return (f"the {CELL_NAMES[cell]} with {_layers(num_layers)} diverged at epoch {history.diverged_at} with "
+    return (f"the {CELLS[cell].title} with {_layers(num_layers)} diverged at epoch {history.diverged_at} with "
             f"lr={lr} (training perplexity {history.diverged_perplexity:.4g})")

@@ -2,8 +2,8 @@
 
 A GPU that MXNet can see is not always one it can use: the stock GPU wheels carry
 code for some GPU generations only, and need the CUDA 11 and cuDNN 8 libraries. So
-``try_gpu()`` runs a matrix product and one step of the fused RNN operator on the GPU,
-compares them with the CPU, and when that fails returns the CPU and says why, once.
+``gpu_works`` (which ``try_gpu`` asks) runs a matrix product and one step of the fused RNN
+operator on the GPU, compares them with the CPU, and when that fails says why, once.
 """
 import ctypes
 import glob
@@ -176,13 +176,15 @@ def check_ctx(ctx, probe=None):
                              "falls back to the CPU and says why")
 
 
-def try_gpu(i=0):
-    """``mx.gpu(i)`` when that GPU ran the test kernels, else ``mx.cpu()`` (saying why once on stderr)."""
+def gpu_works(i=0):
+    """True when GPU ``i`` ran the test kernels (probed once per process); else False, saying why once on stderr.
+
+    ``try_gpu`` (chapter.py) picks the GPU with it.
+    """
     problem = _check(i)
-    if problem is None:
-        return mx.gpu(i)
-    _say_once(problem)
-    return mx.cpu()
+    if problem is not None:
+        _say_once(problem)
+    return problem is None
 
 
 def try_all_gpus():

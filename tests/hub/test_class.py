@@ -29,8 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from course import COMPARISONS
-from test_grading import GATES_MISTAKE, STATE_MISTAKE, with_mistake
+from course import COMPARISONS, GATES_MISTAKE, STATE_MISTAKE, with_mistake
 from tiny import REPO
 
 

@@ -11,17 +11,16 @@ import sys
 
 import mxnet as mx
 
-from .. import facts
-from ..chapter2019 import train_and_predict_rnn_gluon
-from ..data import load_data_books, load_data_time_machine, split_corpus
-from ..download import DownloadError
-from ..env.device import gpu_problem, try_gpu
-from ..facts import (FRACTION, NON_NEGATIVE_INT, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER,
+from . import facts
+from .chapter import RNNModel, predict_rnn_gluon, train, train_and_predict_rnn_gluon, try_gpu
+from .data import load_data_books, load_data_time_machine, split_corpus
+from .download import DownloadError
+from .env.device import gpu_problem
+from .facts import (FRACTION, NON_NEGATIVE_INT, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER,
                      SETTING_RULES, Rule)
-from ..models import RNNModel, make_rnn_layer
-from ..predict import predict_rnn_gluon
-from ..training import TrainingDivergedError, train
-from . import checkpoint
+from .models import make_rnn_layer
+from .store import checkpoint
+from .training import TrainingDivergedError
 
 # The chapter's settings; a resumed run takes the checkpoint's settings instead.
 MODEL_DEFAULTS = dict(facts.MODEL)

@@ -26,7 +26,7 @@ from mxnet.base import MXNetError
 from ..env._mxnet_errors import mxnet_reason
 from .checkpoint_files import (FILES, FORMAT, CheckpointError, build_model, model_config, read_config,
                                read_history, read_manifest, read_vocab, sha256)
-from ..history import History
+from .history import History
 
 __all__ = ["CheckpointError", "FORMAT", "check_compatible", "describe", "load", "model_config",
            "prepare", "save"]

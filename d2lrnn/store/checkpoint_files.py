@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..facts import is_integer, is_number
 from ..data import Vocab
-from ..history import History
+from .history import History
 from ..models import LAYER_CLASSES, RNNModel, layer_config, make_rnn_layer
 
 FILES = ("params.params", "vocab.json", "config.json", "history.json")

@@ -1,0 +1,1 @@
+"""What a training run keeps, below the training loop: its ``History`` and its checkpoints (the loop saves into them)."""
