@@ -21,6 +21,7 @@ import warnings
 from mxnet import gluon, nd
 
 from .data import check_corpus_length, sampler
+from .early_stopping import BestEpoch, check_early_stopping
 from .env._busy import hint_if_busy
 from .env.device import check_ctx
 from .evaluation import check_eval_length, evaluate_perplexity
@@ -89,19 +90,25 @@ class TrainingRun:
     stay. ``verbose=False`` prints nothing; ``progress`` and ``live_plot`` (True, False or
     'auto') pick the progress bar and the live plot. ``history.trained_on`` records the
     settings and the fingerprints of the training and held-out texts of this call.
+    With ``valid_indices``, ``patience`` (epochs) stops the run once that many epochs in a row
+    brought no new lowest held-out perplexity, and ``restore_best=True`` ends the call with the
+    weights of its best held-out epoch (early_stopping.py); ``history.best_epoch``,
+    ``stopped_early_at`` and ``restored_epoch`` record what happened.
     """
 
     def __init__(self, model, corpus_indices, vocab, ctx, num_epochs, num_steps, lr, clipping_theta,
                  batch_size, prefixes, *, fast=True, sampling="consecutive", seed=None, pred_len=50,
                  verbose=True, progress="auto", live_plot="auto", history=None, checkpoint_dir=None,
                  checkpoint_extra=None, save_every=60.0, hybridize=True, valid_indices=None,
-                 lr_schedule=None, predict_epochs=None):
+                 lr_schedule=None, predict_epochs=None, patience=None, restore_best=False):
         check_model(model)
         check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                             clipping_theta, batch_size, prefixes, sampling, seed)
         check_ctx(ctx)
         _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
         _check_fast(fast, model)
+        check_early_stopping(patience, restore_best, valid_indices)
+        self.early_stopping = (patience, restore_best)
         self.model, self.vocab, self.ctx, self.num_epochs = model, vocab, ctx, num_epochs
         self.num_steps, self.lr, self.clipping_theta, self.batch_size = num_steps, lr, clipping_theta, batch_size
         self.prefixes, self.sampling, self.seed, self.pred_len = prefixes, get_sampling(sampling), seed, pred_len
@@ -121,6 +128,8 @@ class TrainingRun:
         _prepare_model(model, self.vocab, self.ctx, self.hybridize)  # now the starting weights can be kept
         history.interrupted, history.stop_signal = False, None
         history.diverged_at = history.diverged_perplexity = None
+        history.best_epoch = history.stopped_early_at = history.restored_epoch = None
+        self.best = BestEpoch(*self.early_stopping, list(model.collect_params().values()), self.ctx)
         _record(history, model, self.corpus, self.valid_indices, self.lr, self.clipping_theta, self.num_steps,
                 self.batch_size, self.sampling.name, self.seed)
         self.saver = _Saver(*self.checkpoint, model, self.vocab, history)
@@ -141,7 +150,20 @@ class TrainingRun:
         for epoch in range(self.first, self.first + self.num_epochs):
             if self.history.interrupted:
                 return
+            if self.history.stopped_early_at is not None:
+                break
             yield epoch, _epoch_lr(self.lr, self.lr_schedule, epoch)
+        self._restore_best()
+
+    def _restore_best(self):
+        """At the end of an uninterrupted run: the best held-out epoch's weights, when asked for, saved."""
+        restored = self.best.restore()
+        if restored is not None:
+            self.history.restored_epoch = restored
+            if self.verbose:
+                self.monitor.write(f"restored the weights of epoch {restored}, whose validation perplexity "
+                                   f"{self.best.perplexity:f} is the lowest of this run")
+            self.saver.save(now=True)
 
     def minibatches(self, epoch):
         """The epoch's ``(X, Y)``, each (batch_size, num_steps); stops after the minibatch during which a stop was asked."""
@@ -178,6 +200,8 @@ class TrainingRun:
         val_ppl = None if self.valid_indices is None else \
             evaluate_perplexity(self.model, self.valid_indices, self.batch_size, self.num_steps, self.ctx)
         history.append(epoch, ppl, seconds, self.num_tokens, val_perplexity=val_ppl)
+        if val_ppl is not None and self.best.update(epoch, val_ppl):
+            history.best_epoch = epoch
         self.last_good = [p.data(self.ctx).copy() for p in params]
         monitor.epoch_done(history)
         done = epoch - self.first + 1
@@ -185,7 +209,13 @@ class TrainingRun:
             period = time.perf_counter() - self.period_start if done in self.report else None
             print_report(monitor, epoch, ppl, val_ppl, period, self.prefixes if done in self.predict else (),
                          self.pred_len, self.model, self.vocab, self.ctx)
-        self.saver.save(now=done in self.report or done == self.num_epochs)
+        stop = self.best.should_stop(epoch)
+        if stop:
+            history.stopped_early_at = epoch
+            if self.verbose:
+                monitor.write(f"stopped early after epoch {epoch}: the validation perplexity was lowest at epoch "
+                              f"{self.best.epoch} ({self.best.perplexity:f}), {self.best.patience} epochs before")
+        self.saver.save(now=done in self.report or done == self.num_epochs or stop)
         if done in self.report:
             self.period_start = time.perf_counter()
 

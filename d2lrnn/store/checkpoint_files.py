@@ -138,8 +138,10 @@ def read_history(path):
     if not isinstance(trained_on, list) or not all(isinstance(r, dict) and _is_int(r.get("first_epoch"))
                                                    for r in trained_on):
         _fail(path, "has trained_on that is not a list of records with a first_epoch")
-    if data.get("diverged_at") is not None and not _is_int(data["diverged_at"]):
-        _fail(path, f"has diverged_at {data['diverged_at']!r}; expected null or an epoch number")
-    fields = {name: data[name] for name in (*lists, "interrupted", "stop_signal", "trained_on", "diverged_at",
+    epochs = ("diverged_at", "best_epoch", "stopped_early_at", "restored_epoch")  # the last three: absent before
+    for name in epochs:
+        if data.get(name) is not None and not _is_int(data[name]):
+            _fail(path, f"has {name} {data[name]!r}; expected null or an epoch number")
+    fields = {name: data[name] for name in (*lists, "interrupted", "stop_signal", "trained_on", *epochs,
                                            "diverged_perplexity") if name in data}
     return History(**fields)

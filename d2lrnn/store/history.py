@@ -29,6 +29,9 @@ class History:
     the fingerprints (``text_fingerprint``) of the training and held-out texts, and the
     model's cell, num_layers and num_hiddens when ``train`` could tell them.
     ``diverged_at`` is the epoch whose perplexity made ``train`` give up, else None.
+    With held-out text, ``best_epoch`` is the last call's epoch of lowest held-out
+    perplexity; ``stopped_early_at`` the epoch after which its ``patience`` ran out (else
+    None); ``restored_epoch`` the epoch whose weights ``restore_best`` gave the model (else None).
     """
 
     epoch: list = field(default_factory=list)
@@ -41,6 +44,9 @@ class History:
     trained_on: list = field(default_factory=list)
     diverged_at: int = None
     diverged_perplexity: float = None
+    best_epoch: int = None
+    stopped_early_at: int = None
+    restored_epoch: int = None
 
     def append(self, epoch, perplexity, seconds, num_tokens, val_perplexity=None):
         self.epoch.append(epoch)
@@ -77,6 +83,10 @@ class History:
 
     def __repr__(self):
         diverged = f", diverged at epoch {self.diverged_at}" if self.diverged_at is not None else ""
+        if self.stopped_early_at is not None:
+            diverged += f", stopped early after epoch {self.stopped_early_at}"
+        if self.restored_epoch is not None:
+            diverged += f", weights of epoch {self.restored_epoch} restored"
         if not self.epoch:
             return f"History(0 epochs{diverged})"
         valid = (f", validation perplexity {self.val_perplexity[0]:.2f} -> {self.val_perplexity[-1]:.2f}"

@@ -1,0 +1,100 @@
+"""Early stopping: patience on the held-out perplexity, the best epoch's weights restored, recorded and saved."""
+import json
+
+import mxnet as mx
+import pytest
+
+import d2lrnn
+from d2lrnn.early_stopping import BestEpoch
+from d2lrnn.store import checkpoint
+from d2lrnn.store.checkpoint_files import read_history
+from tiny import TEXT, tiny_model
+
+# Held-out text unlike the repeated training text: its perplexity stops improving after a few epochs.
+OTHER = "we can go backward in time? the traveller moved forward, smiled and left the space. " * 3
+
+
+def _data():
+    vocab = d2lrnn.Vocab(TEXT + OTHER)
+    return vocab[list(TEXT)], vocab[list(OTHER)], vocab
+
+
+def _train(num_epochs=40, model=None, **options):
+    train_indices, valid_indices, vocab = _data()
+    model = model or tiny_model(vocab)
+    options = {"verbose": False, "valid_indices": valid_indices, **options}
+    history = d2lrnn.train_and_predict_rnn_gluon(model, 16, train_indices, vocab, mx.cpu(), num_epochs, 10, 2.0,
+                                                 1.0, 4, ["the "], seed=0, progress=False, live_plot=False,
+                                                 **options)
+    return model, history, valid_indices
+
+
+def test_patience_stops_once_that_many_epochs_brought_no_new_best(capsys):
+    _, history, _ = _train(patience=3, verbose=True)
+    val = history.val_perplexity
+    assert history.stopped_early_at is not None and len(history) == history.stopped_early_at < 40
+    assert history.best_epoch == 1 + val.index(min(val))
+    assert history.stopped_early_at - history.best_epoch == 3
+    for epoch in range(1, len(history)):  # before the last epoch, patience had not run out
+        assert epoch - (1 + val.index(min(val[:epoch]))) < 3
+    assert f"stopped early after epoch {history.stopped_early_at}: the validation perplexity was lowest at " \
+           f"epoch {history.best_epoch}" in capsys.readouterr().out
+    assert history.restored_epoch is None  # not asked for
+
+
+def test_restore_best_ends_with_the_weights_of_the_best_held_out_epoch():
+    model, history, valid_indices = _train(num_epochs=12, restore_best=True)
+    assert history.stopped_early_at is None and len(history) == 12
+    best = history.best_epoch
+    assert history.restored_epoch == best and best < 12  # a later epoch was worse on held-out text
+    after = d2lrnn.evaluate_perplexity(model, valid_indices, 4, 10, mx.cpu())
+    assert after == history.val_perplexity[best - 1] != history.val_perplexity[-1]
+
+
+def test_a_patience_that_never_runs_out_changes_nothing():
+    _, plain, _ = _train(num_epochs=8)
+    _, patient, _ = _train(num_epochs=8, patience=100)
+    assert patient.perplexity == plain.perplexity and patient.val_perplexity == plain.val_perplexity
+    assert patient.stopped_early_at is None and plain.best_epoch == patient.best_epoch
+
+
+def test_the_checkpoint_holds_the_restored_weights_and_the_record(tmp_path):
+    model, history, valid_indices = _train(patience=3, restore_best=True, checkpoint_dir=tmp_path / "ck",
+                                           save_every=3600)
+    loaded, _, saved, _ = checkpoint.load(tmp_path / "ck", mx.cpu())
+    assert (saved.best_epoch, saved.stopped_early_at, saved.restored_epoch) == \
+        (history.best_epoch, history.stopped_early_at, history.best_epoch)
+    assert d2lrnn.evaluate_perplexity(loaded, valid_indices, 4, 10, mx.cpu()) == \
+        history.val_perplexity[history.best_epoch - 1]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"patience": 0}, "patience must be a whole number of epochs >= 1 (or None: no early stopping), got 0"),
+    ({"patience": 2.5}, "patience must be a whole number of epochs >= 1"),
+    ({"patience": True}, "patience must be a whole number of epochs >= 1"),
+    ({"patience": "3"}, "patience must be a whole number of epochs >= 1"),
+    ({"restore_best": "yes"}, "restore_best must be True or False, got 'yes'"),
+    ({"patience": 3, "valid_indices": None}, "patience watches the held-out perplexity, so it needs valid_indices"),
+    ({"restore_best": True, "valid_indices": None}, "restore_best watches the held-out perplexity"),
+])
+def test_bad_values_are_named_before_training(options, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
+        _train(num_epochs=1, **options)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_damaged_record_in_a_checkpoint_is_named(tmp_path):
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"epoch": [1], "perplexity": [2.0], "seconds": [0.1], "num_tokens": [10],
+                                "best_epoch": "one"}))
+    with pytest.raises(checkpoint.CheckpointError, match="has best_epoch 'one'; expected null or an epoch number"):
+        read_history(path)
+    path.write_text(json.dumps({"epoch": [1], "perplexity": [2.0], "seconds": [0.1], "num_tokens": [10]}))
+    assert read_history(path).best_epoch is None  # a checkpoint of an older version
+
+
+def test_best_epoch_keeps_the_first_of_equal_values():
+    best = BestEpoch(patience=2, restore_best=False, params=[], ctx=mx.cpu())
+    assert [best.update(e, v) for e, v in [(1, 5.0), (2, 4.0), (3, 4.0), (4, 4.5)]] == [True, True, False, False]
+    assert best.epoch == 2 and best.should_stop(4) and not best.should_stop(3)
+    assert best.restore() is None  # nothing kept without restore_best
