@@ -115,6 +115,12 @@ def _add_train_command(sub):
     t.add_argument("--valid-fraction", type=_fraction, default=None,
                    help="hold out the last fraction of the text (of each book) and report "
                         "validation perplexity, e.g. 0.1 (default: no validation)")
+    t.add_argument("--patience", type=_positive_int, default=None, metavar="EPOCHS",
+                   help="with --valid-fraction, stop once this many epochs in a row brought no new "
+                        "lowest validation perplexity (default: train every epoch)")
+    t.add_argument("--restore-best", action="store_true",
+                   help="with --valid-fraction, end with the weights of the epoch of lowest "
+                        "validation perplexity (saved to --checkpoint-dir too)")
     t.add_argument("--seed", type=_non_negative_int, default=None,
                    help="make the run repeatable (default: not seeded)")
     t.add_argument("--data-dir", default=None,
@@ -230,7 +236,8 @@ def run_train(args):
     extra = {k: s[k] for k in TRAIN_DEFAULTS}
     common = dict(sampling=s["sampling"], seed=s["seed"], progress=False if args.no_progress else "auto",
                   live_plot=False, checkpoint_dir=args.checkpoint_dir, checkpoint_extra=extra,
-                  save_every=args.save_every, valid_indices=valid_indices)
+                  save_every=args.save_every, valid_indices=valid_indices,
+                  patience=args.patience, restore_best=args.restore_best)
     train_args = (corpus_indices, vocab, ctx, args.num_epochs, s["num_steps"], s["lr"],
                   s["clipping_theta"], s["batch_size"], args.prefixes or list(facts.PREFIXES))
     if args.resume:
@@ -260,7 +267,11 @@ def main(argv=None):
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "train")  # the chapter's training is the default command
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "train" and (args.patience or args.restore_best) and args.valid_fraction is None \
+                and not args.resume:
+            parser.error("--patience and --restore-best watch the validation perplexity: add --valid-fraction F")
         return run_train(args) if args.command == "train" else run_generate(args)
     except (CommandError, DownloadError, TrainingDivergedError, checkpoint.CheckpointError,
             ValueError) as e:

@@ -98,3 +98,28 @@ def test_best_epoch_keeps_the_first_of_equal_values():
     assert [best.update(e, v) for e, v in [(1, 5.0), (2, 4.0), (3, 4.0), (4, 4.5)]] == [True, True, False, False]
     assert best.epoch == 2 and best.should_stop(4) and not best.should_stop(3)
     assert best.restore() is None  # nothing kept without restore_best
+
+
+TINY_RUN = ["train", "--num-hiddens", "8", "--num-layers", "1", "--num-examples", "2000", "--num-epochs", "6",
+            "--lr", "4", "--seed", "0", "--no-progress"]
+
+
+def test_the_command_line_restores_the_best_epoch_into_its_checkpoint(tmp_path, capsys):
+    from d2lrnn import cli
+    ck = tmp_path / "ck"
+    assert cli.main([*TINY_RUN, "--valid-fraction", "0.2", "--patience", "2", "--restore-best",
+                     "--checkpoint-dir", str(ck)]) == 0
+    out = capsys.readouterr().out
+    _, _, saved, _ = checkpoint.load(ck, mx.cpu())
+    assert saved.restored_epoch == saved.best_epoch == 1 + saved.val_perplexity.index(min(saved.val_perplexity))
+    assert f"restored the weights of epoch {saved.best_epoch}, whose validation perplexity" in out
+
+
+@pytest.mark.parametrize("flag", [["--patience", "2"], ["--restore-best"]])
+def test_the_command_line_asks_for_held_out_text_in_one_line(flag, capsys):
+    from d2lrnn import cli
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([*TINY_RUN, *flag])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        "--patience and --restore-best watch the validation perplexity: add --valid-fraction F")
