@@ -66,8 +66,12 @@ def generated(course, assignment):
 
 
 def repo_state():
-    return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-                          cwd=REPO, capture_output=True, text=True, check=True).stdout
+    """``git status`` of the clone, ignored files included, but not Python's bytecode caches (any
+    test's first import of a module writes one)."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return "".join(line for line in status.splitlines(keepends=True)
+                   if "__pycache__/" not in line and not line.rstrip().endswith(".pyc"))
 
 
 def make_generated_course(tmp):
