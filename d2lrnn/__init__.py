@@ -56,6 +56,7 @@ _EXPORTS = {
     "fast": (),
     "training": ("TrainingDivergedError",),
     "evaluation": ("evaluate_perplexity", "perplexity"),
+    "early_stopping": (),
     "store.history": ("History",),
     "predict": ("predict_rnn_gluon",),
     "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",
