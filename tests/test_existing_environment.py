@@ -14,12 +14,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy
 import pytest
+
+from tiny import project_uv, run_checked as _run
 
 REPO = Path(__file__).resolve().parent.parent
 HUB_NUMPY = "2.2.6"  # a NumPy 2 that is not our pin for any Python: it must stay as it is
@@ -58,18 +59,10 @@ def _online_env(bin_dir):
     return env
 
 
-def _run(args, **kwargs):
-    result = subprocess.run(args, capture_output=True, text=True, timeout=900, **kwargs)
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def hub_environment(tmp_path_factory):
     """A virtual environment with NumPy 2 and JupyterLab, to which the docs' command added d2lrnn."""
-    uv = Path(sys.executable).parent / "uv"
-    if not uv.exists():
-        pytest.fail(f"{uv} is missing: install the project with the README's command (it installs uv)")
+    uv = project_uv()
     root = tmp_path_factory.mktemp("hub")
     venv, src = root / "venv", root / "src"
     _run([sys.executable, "-m", "venv", str(venv)])

@@ -19,7 +19,6 @@ import http.server
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ import nbformat
 import pytest
 
 import course
-from tiny import REPO, load_tool
+from tiny import REPO, load_tool, project_uv, run_checked as _run
 
 setup_cells = load_tool("setup_cells")
 
@@ -41,12 +40,6 @@ CHAPTER = REPO / "notebooks" / "deep-rnn.ipynb"
 EXERCISE = "deep-rnn-scratch"
 ARTIFACTS = REPO / "test-artifacts"
 PROXIES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
-
-
-def _run(args, **kwargs):
-    result = subprocess.run(args, capture_output=True, text=True, timeout=900, **kwargs)
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
-    return result.stdout
 
 
 def _version(python):
@@ -82,9 +75,7 @@ def _environment(venv, root, **extra):
 
 def _make_venv(python, venv, root, *packages):
     """A new virtual environment (with pip, as hosted runtimes have it) and ``packages`` installed by uv."""
-    uv = Path(sys.executable).parent / "uv"
-    if not uv.exists():
-        pytest.fail(f"{uv} is missing: install the project with the README's command (it installs uv)")
+    uv = project_uv()
     _run([str(python), "-m", "venv", str(venv)])
     if packages:
         # --no-config: not our pyproject's [tool.uv] overrides

@@ -28,6 +28,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from d2lrnn.env._platforms import route_for
+from tiny import project_uv, run_checked as _run
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -88,18 +89,10 @@ def _online_env(**extra):
     return {**env, **extra}
 
 
-def _run(args, **kwargs):
-    result = subprocess.run(args, capture_output=True, text=True, timeout=900, **kwargs)
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def tools(tmp_path_factory):
     """An environment with the release extra's build and twine, at their pins."""
-    uv = Path(sys.executable).parent / "uv"
-    if not uv.exists():
-        pytest.fail(f"{uv} is missing: install the project with the README's command (it installs uv)")
+    uv = project_uv()
     venv = tmp_path_factory.mktemp("tools") / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
     _run([str(uv), "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),

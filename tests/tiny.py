@@ -4,6 +4,7 @@ A helper module, not a test file: tests import from here (and get the ``tiny_dat
 fixture from conftest.py), never from each other.
 """
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,3 +76,19 @@ def load_tool(name):
 def load_course_tools():
     """tools/generate_exercises.py as a module."""
     return load_tool("generate_exercises")
+
+
+def run_checked(args, **kwargs):
+    """Run ``args`` (an install, a build, a fresh interpreter); its stdout, or fail with the end of its output."""
+    result = subprocess.run(args, capture_output=True, text=True, timeout=900, **kwargs)
+    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def project_uv():
+    """The uv that the README's install command put beside this Python (tests that build environments use it)."""
+    import pytest
+    uv = Path(sys.executable).parent / "uv"
+    if not uv.exists():
+        pytest.fail(f"{uv} is missing: install the project with the README's command (it installs uv)")
+    return uv
