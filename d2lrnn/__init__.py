@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 # ``d2lrnn.device``, ``d2lrnn.store``); names and modules are imported on first access (see __getattr__).
 _EXPORTS = {
     "data": ("Vocab", "check_corpus_length", "data_iter_consecutive", "data_iter_random",
-             "load_data_books", "load_data_time_machine", "min_corpus_length", "preprocess",
+             "load_data_books", "load_data_time_machine", "load_held_out_time_machine", "min_corpus_length", "preprocess",
              "read_gutenberg", "split_corpus", "strip_gutenberg"),
     "download": ("TIME_MACHINE", "ChecksumError", "DownloadError", "Resource", "fetch",
                  "gutenberg_resource", "resolve_data_dir"),
@@ -56,7 +56,7 @@ _EXPORTS = {
     "fast": (),
     "training": ("TrainingDivergedError",),
     "evaluation": ("evaluate_perplexity", "perplexity"),
-    "early_stopping": (),
+    "early_stopping": ("best_held_out", "replay"),
     "store.history": ("History",),
     "predict": ("predict_rnn_gluon",),
     "plotting": ("LivePlot", "markdown_table", "mean_and_range", "plot_perplexity", "plot_runs",

@@ -84,6 +84,24 @@ def load_data_time_machine(num_examples=10000, data_dir=None):
     return vocab[list(text)], vocab
 
 
+def load_held_out_time_machine(vocab, num_valid=5000, num_examples=10000, data_dir=None):
+    """The ``num_valid`` characters of *The Time Machine* that follow its first ``num_examples``, as indices of ``vocab``.
+
+    Held-out text for the chapter's run: the same book, right after the characters
+    ``load_data_time_machine(num_examples)`` trains on, never trained on. A character that
+    ``vocab`` lacks becomes ``'<unk>'`` (index 0).
+    """
+    check_positive("num_valid", num_valid)
+    check_positive("num_examples", num_examples)
+    path = fetch(TIME_MACHINE, data_dir=data_dir)
+    with open(path, encoding="utf-8") as f:
+        text = preprocess(f.read(), num_examples + num_valid)
+    if len(text) < num_examples + num_valid:
+        raise ValueError(f"The Time Machine has {len(text):,} characters, fewer than num_examples + num_valid = "
+                         f"{num_examples + num_valid:,}")
+    return vocab[list(text[num_examples:])]
+
+
 # Project Gutenberg frames a book with lines such as
 # "*** START OF THE PROJECT GUTENBERG EBOOK THE TIME MACHINE ***" (older files: "THIS").
 GUTENBERG_START = re.compile(r"^\*\*\*\s*START OF (THE|THIS) PROJECT GUTENBERG EBOOK[^\n]*$",

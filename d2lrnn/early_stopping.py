@@ -56,3 +56,34 @@ class BestEpoch:
         for p, value in zip(self.params, self.weights):
             p.set_data(value)
         return self.epoch
+
+
+def best_held_out(history):
+    """``(perplexity, epoch)`` of the lowest held-out perplexity in ``history``: the one measure the
+    notebooks compare runs by (over seeds, with the epoch it came at).
+
+    The first such epoch when several tie. ``ValueError`` for a history without held-out perplexities.
+    """
+    if not history.val_perplexity:
+        raise ValueError("this History has no held-out perplexities: train with valid_indices=... to get them")
+    i = min(range(len(history.val_perplexity)), key=history.val_perplexity.__getitem__)
+    return history.val_perplexity[i], history.epoch[i]
+
+
+def replay(epochs, val_perplexity, patience):
+    """What ``train(..., patience=patience, restore_best=True)`` would have done on a run that recorded
+    ``val_perplexity`` after each of ``epochs``: ``(stop_epoch, best_epoch, best_perplexity)``.
+
+    ``stop_epoch`` is the last epoch trained (the last of ``epochs`` when patience never ran out);
+    the rule is ``BestEpoch``'s, so a stored run without early stopping answers exactly what the
+    same run with it would have kept, without training again.
+    """
+    if len(epochs) != len(val_perplexity) or not epochs:
+        raise ValueError("epochs and val_perplexity must be equally long and not empty")
+    check_early_stopping(patience, False, val_perplexity)
+    best = BestEpoch(patience, False, [], None)
+    for epoch, value in zip(epochs, val_perplexity):
+        best.update(epoch, value)
+        if best.should_stop(epoch):
+            return epoch, best.epoch, best.perplexity
+    return epochs[-1], best.epoch, best.perplexity

@@ -5,6 +5,8 @@ import itertools
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
+from .early_stopping import best_held_out
+
 
 def plot_perplexity(history, ax=None, label=None, logy=True):
     """Training perplexity per epoch from a ``History``; returns the axis."""
@@ -160,9 +162,9 @@ def results_table(histories, num_params=None):
         if len(h) == 0:
             raise ValueError(f"run {label!r} has no epochs to report")
         if h.val_perplexity:
-            best = min(range(len(h.val_perplexity)), key=h.val_perplexity.__getitem__)
+            best, best_epoch = best_held_out(h)
             valid = f"{h.val_perplexity[-1]:.2f}"
-            best_text = f"{h.val_perplexity[best]:.2f} ({h.epoch[best]})"
+            best_text = f"{best:.2f} ({best_epoch})"
         else:
             valid = best_text = "-"
         params = f"{num_params[label]:,}" if label in num_params else "-"
@@ -236,10 +238,10 @@ def seeds_table(runs, num_params=None):
     for label, histories in runs.items():
         if not all(h.val_perplexity for h in histories):
             raise ValueError(f"run {label!r} has seeds without validation perplexities")
-        best = [min(range(len(h)), key=h.val_perplexity.__getitem__) for h in histories]
-        best_epochs = [h.epoch[b] for h, b in zip(histories, best)]
+        best = [best_held_out(h) for h in histories]  # (perplexity, epoch) per seed
+        best_epochs = [epoch for _, epoch in best]
         rows.append([label, f"{num_params[label]:,}" if label in num_params else "-", str(len(histories)),
-                     mean_and_range([h.val_perplexity[b] for h, b in zip(histories, best)]),
+                     mean_and_range([value for value, _ in best]),
                      f"{min(best_epochs)}–{max(best_epochs)}" if len(histories) > 1 else str(best_epochs[0]),
                      mean_and_range([h.val_perplexity[-1] for h in histories]),
                      mean_and_range([h.perplexity[-1] for h in histories]),

@@ -28,13 +28,8 @@ def chapter_data(num_valid, num_train=NUM_TRAIN):
     """
     import d2lrnn as d2l
     corpus_indices, vocab = d2l.load_data_time_machine()  # the chapter's 10,000 characters, its vocabulary
-    book, book_vocab = d2l.load_data_time_machine(num_examples=NUM_TRAIN + num_valid)
-    text = "".join(book_vocab.to_tokens(book))
-    if text[:NUM_TRAIN] != "".join(vocab.to_tokens(corpus_indices)):
-        raise RuntimeError("the book's first characters are not the chapter's; is the data file the chapter's?")
-    held_out = text[NUM_TRAIN:]
-    valid_indices = vocab[list(held_out)]
-    return corpus_indices[:num_train], valid_indices, vocab, sum(ch not in vocab for ch in held_out)
+    valid_indices = d2l.load_held_out_time_machine(vocab, num_valid, num_examples=NUM_TRAIN)
+    return corpus_indices[:num_train], valid_indices, vocab, sum(i == vocab.unk for i in valid_indices)
 
 
 def chapter_model(vocab, dropout=0.0):

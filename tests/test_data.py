@@ -36,6 +36,18 @@ def test_time_machine_corpus():
     assert len(whole) > 160000 and len(vocab_all) >= len(vocab)
 
 
+def test_held_out_time_machine_is_the_text_right_after_the_training_text():
+    corpus_indices, vocab = d2lrnn.load_data_time_machine()
+    whole, whole_vocab = d2lrnn.load_data_time_machine(num_examples=None)
+    held_out = d2lrnn.load_held_out_time_machine(vocab, 500)
+    assert vocab.to_tokens(held_out) == whole_vocab.to_tokens(whole[10000:10500])
+    assert held_out[:3] == vocab[list("e. ")]
+    with pytest.raises(ValueError, match="fewer than num_examples"):
+        d2lrnn.load_held_out_time_machine(vocab, 10 ** 6)
+    with pytest.raises(ValueError, match="num_valid must be a positive"):
+        d2lrnn.load_held_out_time_machine(vocab, 0)
+
+
 @pytest.mark.parametrize("bad", [0, -3])
 def test_time_machine_rejects_bad_length(bad):
     with pytest.raises(ValueError, match="num_examples must be a positive"):

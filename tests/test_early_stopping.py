@@ -5,7 +5,7 @@ import mxnet as mx
 import pytest
 
 import d2lrnn
-from d2lrnn.early_stopping import BestEpoch
+from d2lrnn.early_stopping import BestEpoch, best_held_out, replay
 from d2lrnn.store import checkpoint
 from d2lrnn.store.checkpoint_files import read_history
 from tiny import TEXT, tiny_model
@@ -123,3 +123,23 @@ def test_the_command_line_asks_for_held_out_text_in_one_line(flag, capsys):
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         "--patience and --restore-best watch the validation perplexity: add --valid-fraction F")
+
+
+def test_replay_of_a_full_run_stops_where_training_with_patience_stopped():
+    _, full, _ = _train(num_epochs=40)
+    _, stopped, _ = _train(patience=3)
+    stop, best, value = replay(full.epoch, full.val_perplexity, 3)
+    assert (stop, best) == (stopped.stopped_early_at, stopped.best_epoch)
+    assert value == min(stopped.val_perplexity) == best_held_out(stopped)[0]
+    assert full.val_perplexity[:stop] == stopped.val_perplexity  # the same run up to the stop
+
+
+def test_replay_and_best_held_out_on_lists():
+    history = d2lrnn.History(epoch=[1, 2, 3, 4, 5], val_perplexity=[9.0, 5.0, 6.0, 5.0, 7.0])
+    assert best_held_out(history) == (5.0, 2)  # the first of equal values
+    assert replay(history.epoch, history.val_perplexity, 2) == (4, 2, 5.0)
+    assert replay(history.epoch, history.val_perplexity, 9) == (5, 2, 5.0)  # patience never ran out
+    with pytest.raises(ValueError, match="patience must be a whole number"):
+        replay(history.epoch, history.val_perplexity, 0)
+    with pytest.raises(ValueError, match="no held-out perplexities"):
+        best_held_out(d2lrnn.History(epoch=[1], perplexity=[3.0]))
