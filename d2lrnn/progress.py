@@ -70,7 +70,7 @@ class TrainingMonitor:
 
     def __init__(self, num_epochs, first_epoch=1, progress="auto", live_plot="auto"):
         notebook = in_notebook()
-        self.bar = None
+        self.bar, self.postfix = None, {}
         if _resolve(progress, notebook or sys.stderr.isatty()):
             if notebook:
                 self.bar = NotebookBar(num_epochs)
@@ -90,8 +90,9 @@ class TrainingMonitor:
             # Training throughput of this run so far, as History.tokens_per_sec counts it (not the last
             # epoch's alone): the bar's last value is the speed that the history reports for the run.
             tokens_per_s = sum(history.num_tokens[-done:]) / sum(history.seconds[-done:])
-            self.bar.set_postfix(epoch=epoch, perplexity=f"{history.perplexity[-1]:.3f}",
-                                 tokens_per_s=f"{tokens_per_s:,.0f}")
+            self.postfix = {"epoch": epoch, "perplexity": f"{history.perplexity[-1]:.3f}",
+                            "tokens_per_s": f"{tokens_per_s:,.0f}"}
+            self.bar.set_postfix(**self.postfix)
             self.bar.update(1)
         if self.plot is not None and (done % self.every == 0 or done == self.num_epochs):
             self.plot.update(history)
@@ -105,6 +106,8 @@ class TrainingMonitor:
 
     def close(self, history):
         if self.bar is not None:
+            if history.stopped_early_at is not None and self.postfix:  # a short bar that is not an interruption
+                self.bar.set_postfix(**self.postfix, stopped="early")
             self.bar.close()
         if self.plot is not None:
             self.plot.finish(history)

@@ -8,9 +8,10 @@ removed after it), everyone acting through their own server. It measures
   children): idle (server started; kernel started with d2lrnn and MXNet imported) and
   the peak while all students train at once;
 - the chapter's training run by every student at the same moment, in their own kernel:
-  the chapter's code cells (notebooks/deep-rnn.ipynb) with ``num_epochs`` set to
-  ``--epochs`` (a shortened run: the chapter trains 500), and per student the wall time
-  and the CPU their kernel got (CPU seconds / wall seconds);
+  the chapter's code cells (notebooks/deep-rnn.ipynb) up to its training cell, as a lab runs
+  them (the run that early stopping ends), or with ``num_epochs`` set to ``--epochs``; per
+  student the wall time, the epochs trained and the CPU their kernel got (CPU seconds / wall
+  seconds);
 - the class's wall time (first kernel starts training to last one done);
 - autograding time per submission: every student submits the solved ``deep-rnn-scratch``
   and ``gru-vs-lstm``; the instructor autogrades them one student at a time with
@@ -19,7 +20,7 @@ removed after it), everyone acting through their own server. It measures
 The load average before the run is recorded: stored figures must come from an otherwise
 idle machine (load average < 1 at the start).
 
-    sudo .venv/bin/python scripts/hub_sizing.py --students 10 --epochs 20 --out hub-sizing.json
+    sudo .venv/bin/python scripts/hub_sizing.py --students 10 --out hub-sizing.json             # the lab's run
     sudo .venv/bin/python scripts/hub_sizing.py --students 2 --epochs 1 --out /tmp/try.json  # a try
 """
 import argparse
@@ -52,9 +53,9 @@ ASSIGNMENTS = ("deep-rnn-scratch", "gru-vs-lstm")
 SAMPLE_EVERY = 0.5  # seconds between memory and CPU samples
 
 
-def chapter_code(num_epochs):
-    """The chapter's code cells up to its training, with ``num_epochs`` replaced (and the sampled epochs
-    cut to it): one string per cell."""
+def chapter_code(num_epochs=None):
+    """The chapter's code cells up to its training, one string per cell; with ``num_epochs``, that
+    setting replaced (and the sampled epochs cut to it)."""
     nb = nbformat.read(REPO / "notebooks" / "deep-rnn.ipynb", as_version=4)
     cells = []
     for cell in nb.cells:
@@ -63,7 +64,7 @@ def chapter_code(num_epochs):
         cells.append(cell.source)
         if "train_and_predict_rnn_gluon(model" in cell.source:
             return cells
-        if re.search(r"^num_epochs, .*=", cell.source, flags=re.M):  # the settings cell
+        if num_epochs is not None and re.search(r"^num_epochs, .*=", cell.source, flags=re.M):  # the settings
             cells.append(f"num_epochs = {num_epochs}  # hub_sizing.py: a shortened run\n"
                          "sample_epochs = [e for e in sample_epochs if e <= num_epochs]")
     raise RuntimeError("notebooks/deep-rnn.ipynb has no training cell `train_and_predict_rnn_gluon(model, ...)`")
@@ -152,7 +153,9 @@ async def student_trains(server, cells, uid, barrier):
         for code in cells:
             await k.run(code)
         wall = time.monotonic() - t0
-        return {"idle": idle, "wall_s": wall, "cpu_s": cpu_seconds(uid) - cpu0, "start": t0, "end": t0 + wall}
+        cpu = cpu_seconds(uid) - cpu0
+        epochs = int(await k.run("print(len(history))"))
+        return {"idle": idle, "wall_s": wall, "cpu_s": cpu, "epochs": epochs, "start": t0, "end": t0 + wall}
 
 
 async def measure(hub, users, students, num_epochs):
@@ -168,7 +171,7 @@ async def measure(hub, users, students, num_epochs):
         per_student[name] = {
             "server_idle_mib": mib(idle_servers[name]), "server_peak_mib": mib(sampler.peak[(name, "server")]),
             "kernel_idle_mib": mib(run["idle"]["kernel"]), "kernel_peak_mib": mib(sampler.peak[(name, "kernel")]),
-            "train_wall_s": round(run["wall_s"], 1), "cpu_s": round(run["cpu_s"], 1),
+            "train_wall_s": round(run["wall_s"], 1), "epochs": run["epochs"], "cpu_s": round(run["cpu_s"], 1),
             "cpu_share": round(run["cpu_s"] / run["wall_s"], 3)}
     class_wall = max(r["end"] for r in runs) - min(r["start"] for r in runs)
 
@@ -204,11 +207,12 @@ async def measure(hub, users, students, num_epochs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=10, help="number of students (default 10)")
-    parser.add_argument("--epochs", type=int, default=20,
-                        help="epochs of the chapter's training per student (default 20; the chapter trains 500)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of the chapter's training per student (default: the chapter's run as a lab runs "
+                             "it, which early stopping ends)")
     parser.add_argument("--out", required=True, help="the JSON file to write")
     args = parser.parse_args(argv)
-    if args.students < 1 or args.epochs < 1:
+    if args.students < 1 or (args.epochs is not None and args.epochs < 1):
         sys.exit("error: --students and --epochs must be at least 1")
     if os.geteuid() != 0:
         sys.exit("error: hub_sizing.py creates Unix users and starts JupyterHub: run it as root")
@@ -217,7 +221,7 @@ def main(argv=None):
     data_dir = os.environ.get("D2LRNN_DATA_DIR")
     if not data_dir or not (Path(data_dir) / "timemachine.txt").is_file():
         sys.exit("error: set D2LRNN_DATA_DIR to a folder with timemachine.txt (for example ../shared/data)")
-    os.environ.pop("D2LRNN_QUICK", None)  # the students train for real (for --epochs)
+    os.environ.pop("D2LRNN_QUICK", None)  # the students train for real
     load_at_start = os.getloadavg()
     students = [f"d2lsize-s{i}" for i in range(1, args.students + 1)]
     root = Path(tempfile.mkdtemp(prefix="d2lrnn-sizing-"))

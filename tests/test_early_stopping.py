@@ -143,3 +143,12 @@ def test_replay_and_best_held_out_on_lists():
         replay(history.epoch, history.val_perplexity, 0)
     with pytest.raises(ValueError, match="no held-out perplexities"):
         best_held_out(d2lrnn.History(epoch=[1], perplexity=[3.0]))
+
+
+def test_the_progress_bar_of_an_early_stopped_run_says_so(capsys):
+    train_indices, valid_indices, vocab = _data()
+    d2lrnn.train_and_predict_rnn_gluon(tiny_model(vocab), 16, train_indices, vocab, mx.cpu(), 40, 10, 2.0, 1.0, 4,
+                                       [], seed=0, valid_indices=valid_indices, patience=3, verbose=False,
+                                       progress=True, live_plot=False)
+    bar = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert "stopped=early" in bar and "/40 [" in bar and "100%" not in bar, bar

@@ -32,6 +32,12 @@ def test_the_students_run_the_chapters_cells_up_to_its_training_with_fewer_epoch
     assert namespace["sample_epochs"] == [10]
 
 
+def test_by_default_the_students_run_the_chapters_cells_as_a_lab_does():
+    cells = sizing.chapter_code()
+    assert "train_and_predict_rnn_gluon(model" in cells[-1] and "patience=patience" in cells[-1]
+    assert not any("hub_sizing.py" in c for c in cells)  # nothing replaced: early stopping ends the run
+
+
 def test_limits_follow_the_figures():
     figures = {"a": {"server_idle_mib": 130.0, "kernel_peak_mib": 400.0, "cpu_share": 0.43},
                "b": {"server_idle_mib": 120.0, "kernel_peak_mib": 420.0, "cpu_share": 0.38}}

@@ -52,3 +52,11 @@ def test_an_interrupted_run_is_refused(tmp_path):
 def test_clock_and_seconds():
     assert run_times.seconds("13:47") == 827 and run_times.seconds("1:02:03") == 3723
     assert run_times.clock(827) == "13:47" and run_times.clock(3723) == "1:02:03"
+
+
+def test_a_run_that_early_stopping_ended_counts_its_epochs(tmp_path):
+    folder = _notebook(tmp_path, [
+        "training:  33%|██    | 166/500 [01:08<02:42,  2.43epoch/s, epoch=166, perplexity=2.207, tokens_per_s=28,100, "
+        "stopped=early]"])
+    row = run_times.table(folder).splitlines()[2]
+    assert row == "| `notebooks/deep-rnn.ipynb` (the chapter) | 1 | 1:08 | 166, 01:08, 28,100 |"

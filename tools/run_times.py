@@ -22,7 +22,9 @@ NOTEBOOKS = {  # the worked notebooks with training runs, in the order of the ch
 BEGIN = "<!-- run-times: made by tools/run_times.py from the stored notebooks; do not edit by hand -->"
 END = "<!-- end of run-times -->"
 # The final state of a NotebookBar: "training: 100%|███| 500/500 [13:47<00:00, ..., tokens_per_s=5,048]"
-BAR = re.compile(r"^training: +\d+%\|.*\| (\d+)/(\d+) \[(\d+(?::\d+){1,2})<.*tokens_per_s=([\d,]+)\]", re.M)
+# A run that early stopping ended shows fewer epochs than it was given, and "stopped=early" in its postfix.
+BAR = re.compile(r"^training: +\d+%\|.*\| (\d+)/(\d+) \[(\d+(?::\d+){1,2})<([^\]\n]*)\]", re.M)
+SPEED = re.compile(r"tokens_per_s=(\d{1,3}(?:,\d{3})*)")
 
 
 def seconds(clock):
@@ -46,11 +48,12 @@ def bars(path):
     for cell in json.loads(Path(path).read_text())["cells"]:
         for output in cell.get("outputs", []):
             text = "".join(output.get("data", {}).get("text/plain", ""))
-            for done, total, elapsed, speed in BAR.findall(text):
-                if done != total:
+            for done, total, elapsed, postfix in BAR.findall(text):
+                speed = SPEED.search(postfix).group(1)
+                if done != total and "stopped=early" not in postfix:
                     raise ValueError(f"{Path(path).name}: a progress bar stopped at {done}/{total}; "
                                      "record the notebook again with complete runs")
-                found.append((int(total), elapsed, speed))
+                found.append((int(done), elapsed, speed))
     return found
 
 
