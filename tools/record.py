@@ -15,7 +15,10 @@ JupyterLab would (no time limit), with ``OMP_NUM_THREADS`` unset so that ``d2lrn
 MXNet one thread per core, as a student's kernel gets; it removes the
 execution timestamps that nbclient adds to the cells' metadata; each notebook's first cell
 prints the machine's load itself. After the last notebook, ``tools/run_times.py --write``
-updates the run-time table of docs/teaching.md.
+updates the run-time table of docs/teaching.md, and ``tools/lab_plan.py --write`` its lab plan,
+which also needs docs/hub-sizing.json measured on the recorded chapter (as root, still on an idle
+machine: ``D2LRNN_DATA_DIR=... .venv/bin/python scripts/hub_sizing.py --students 10 --out
+docs/hub-sizing.json``, then ``tools/lab_plan.py --write`` again).
 """
 import argparse
 import os
@@ -96,6 +99,8 @@ def main(argv=None):
                            env=dict(os.environ, OMP_NUM_THREADS="1"))
         print(f"{time.strftime('%H:%M:%S')} {name}: done in {time.perf_counter() - start:.0f} s", flush=True)
     subprocess.run([sys.executable, str(REPO / "tools" / "run_times.py"), "--write"], check=True)
+    # Fails with one line when docs/hub-sizing.json is not yet measured on the chapter's lab run.
+    subprocess.run([sys.executable, str(REPO / "tools" / "lab_plan.py"), "--write"], check=False)
     return 0
 
 

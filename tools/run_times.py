@@ -69,13 +69,12 @@ def table(notebook_dir=REPO / "notebooks"):
     return "\n".join(rows)
 
 
-def replace_table(guide_text, new_table):
-    """``guide_text`` with the text between the markers replaced by ``new_table``."""
-    start, end = guide_text.find(BEGIN), guide_text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{GUIDE.name} has no run-times markers ({BEGIN!r} ... {END!r}); put them back "
-                         "around the table")
-    return guide_text[:start + len(BEGIN)] + "\n" + new_table + "\n" + guide_text[end:]
+def replace_table(guide_text, new_table, begin=BEGIN, end=END):
+    """``guide_text`` with the text between the markers ``begin`` and ``end`` replaced by ``new_table``."""
+    start, stop = guide_text.find(begin), guide_text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"{GUIDE.name} has no markers {begin!r} ... {end!r} around its table; put them back")
+    return guide_text[:start + len(begin)] + "\n" + new_table + "\n" + guide_text[stop:]
 
 
 def main(argv=None):
