@@ -19,6 +19,9 @@ every epoch:
     .venv/bin/python scripts/cures.py --seeds 0 1 2 --jobs 2
     .venv/bin/python scripts/cures.py --quick          # a moment per run, to try it
 
+Early stopping, the third cure the notebook compares, needs no runs of its own:
+notebooks/deep-rnn-cures.ipynb applies it to these runs with ``d2lrnn.replay``.
+
 It writes ``notebooks/results/cures.json`` (``--quick``: a temporary file, or ``--out``),
 rewritten after every finished run.
 """

@@ -37,7 +37,6 @@ NOT_YET_ANNOTATED = {
 # no numbers at all (each still may not state an unannotated decimal number). Each entry says why.
 COMPUTED_CONCLUSIONS = {
     "deep-rnn-layers.ipynb": "its verdicts are printed from results/layer-timescales.json",
-    "deep-rnn-cures.ipynb": "its comparisons are printed from results/cures.json",
 }
 
 FROM = re.compile(r"<!--\s*from\s+([\w.-]+)\s*:(.*?)-->", re.S)
