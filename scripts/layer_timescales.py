@@ -138,10 +138,13 @@ def retention(forget, warm_up, steps):
     if last <= warm_up:
         raise ValueError(f"rows of {row_len} characters leave no start after a warm-up of {warm_up} "
                          f"for {max(steps)} steps; read more text or fewer rows")
-    log_f = np.log(forget.astype(np.float64))
-    cum = np.concatenate([np.zeros_like(log_f[:1]), np.cumsum(log_f, axis=0)])  # cum[t] = sum of log f_0..f_{t-1}
     starts = np.arange(warm_up, last)
-    return {k: np.exp(cum[starts + k + 1] - cum[starts + 1]) for k in steps}
+    kept, product = {}, np.ones((len(starts), *forget.shape[1:]))
+    for j in range(1, max(steps) + 1):
+        product = product * forget[starts + j]  # f_{t+1} ... f_{t+j}, in float64
+        if j in steps:
+            kept[j] = product
+    return kept
 
 
 def retention_summary(model, indices, rows, warm_up, steps, ctx):
