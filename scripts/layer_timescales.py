@@ -97,7 +97,6 @@ def lstm_steps(model, indices, batch_size, ctx):
     after the last step, (batch_size, num_hiddens) NDArrays, and the top layer's hidden states,
     (row_len, batch_size, num_hiddens), the output Gluon's layer gives.
     """
-    import numpy as np
     from mxnet import nd
     layer = model.rnn
     num_hiddens, num_layers = layer._hidden_size, layer._num_layers
