@@ -1,19 +1,28 @@
-"""Do the chapter's two LSTM layers keep different time scales? Train it and measure, per layer.
+"""Do the chapter's two LSTM layers keep different time scales? Train it, stop early, and measure, per layer.
 
 The chapter motivates stacking by saying that lower layers can follow short-range patterns and
 higher ones slower information. This script trains the chapter's model (2 x 256 LSTM units,
 10,000 characters of The Time Machine, its settings and its N(0, 0.01^2) initialisation,
-``train_and_predict_rnn_gluon``) once per seed and measures two things on held-out text, the
-characters of the book that follow the training text:
+``train_and_predict_rnn_gluon``) once per seed with early stopping: at most ``num_epochs``
+epochs, stopped once ``patience`` epochs in a row brought no new lowest perplexity on the
+``num_stop`` characters of the book after the training text, and ending with the weights of
+that best epoch. The measurements use the ``num_measure`` characters after those, which
+neither training nor the stopping rule saw ("held-out text"), and the training text:
 
-* **Resetting one layer.** The model reads the held-out text in 32 rows with its state carried.
-  After a warm-up, at the start of each window of ``--window`` characters, one layer's state
-  (its H and C) is set to zero, as at the start of training, and the model reads on. The extra
-  loss (nats per character) against reading on without the reset, per character after the
-  reset and averaged over windows and rows, says how much that layer carried and for how long.
-* **Forget gates.** The mean activation of each layer's forget gate over the held-out text, and
-  per unit the time constant 1 / (1 - mean forget gate): how many steps the unit's memory cell
-  keeps about a fraction 1/e of its content.
+* **Retention.** Each step multiplies an LSTM unit's memory cell by its forget gate f_s, so the
+  fraction of the cell's content at step t that is left k steps later (ignoring what the
+  input gate adds) is the product f_{t+1} ... f_{t+k}. The text is read in ``rows`` rows
+  from the zero state; for every unit and every start t after ``gate_warm_up`` characters the
+  product is computed for k = 1, 10, 50, from the gates of the real text. Per layer the script
+  keeps the quartiles over all units, rows and starts, and each unit's median over rows and
+  starts. The same is measured on the same model freshly initialised as training starts it
+  (no training), the baseline.
+* **Resetting one layer.** The model reads the held-out text in ``rows`` rows with its state
+  carried. After a warm-up, at the start of each window of ``window`` characters, one layer's
+  state (its H and C) is set to zero, the state the model starts every training epoch from,
+  and the model reads on. The extra loss (nats per character) against reading on without the
+  reset, per character after the reset and averaged over windows and rows, says how much that
+  layer carried and for how long.
 
     .venv/bin/python scripts/layer_timescales.py --seeds 0 1 2 --jobs 2
     .venv/bin/python scripts/layer_timescales.py --quick          # a moment, to try it
@@ -32,8 +41,9 @@ import chapter_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "notebooks" / "results" / "layer-timescales.json"
-SETTINGS = {"num_epochs": 500, "num_valid": 20000, "batch_size": 32, "warm_up": 100, "window": 100,
-            "forget_steps": 200}
+SETTINGS = {"num_epochs": 200, "patience": 30, "num_stop": 5000, "num_measure": 15000, "rows": 32,
+            "gate_warm_up": 50, "steps": [1, 10, 50], "warm_up": 100, "window": 100}
+QUICK = {"num_stop": 1000, "num_measure": 2000, "rows": 4}
 
 
 def reset_extra_loss(model, valid_indices, batch_size, warm_up, window, ctx):
@@ -77,67 +87,124 @@ def reset_extra_loss(model, valid_indices, batch_size, warm_up, window, ctx):
     return {name: (s / num_windows).asnumpy().tolist() for name, s in sums.items()}, num_windows
 
 
-def forget_gates(model, valid_indices, batch_size, num_steps, ctx):
-    """Per layer, the forget gate's activation of each unit averaged over ``num_steps`` characters of each row.
+def lstm_steps(model, indices, batch_size, ctx):
+    """Read ``indices`` in ``batch_size`` rows from the zero state, one step at a time, with the
+    fused LSTM layer's own weights; per layer (bottom first) the forget gates and the last state.
 
-    Returns a list (bottom layer first) of ``num_hiddens`` means. The gates are computed from the
-    trained weights with Gluon's layout (blocks i, f, g, o), as ``d2lrnn.scratch.lstm_cell`` does.
+    ``model`` is a ``d2lrnn.RNNModel`` around a Gluon ``rnn.LSTM``: its packed weights are read per
+    layer (``l{l}_i2h_weight`` etc., gate blocks in Gluon's order i, f, g, o). Returns a list of
+    ``(F, H, C)``, F a NumPy array (row_len, batch_size, num_hiddens), H and C the layer's state
+    after the last step, (batch_size, num_hiddens) NDArrays, and the top layer's hidden states,
+    (row_len, batch_size, num_hiddens), the output Gluon's layer gives.
     """
-    import d2lrnn as d2l
     from mxnet import nd
-    scratch = d2l.from_gluon(model)
-    row_len = len(valid_indices) // batch_size
-    if row_len < num_steps:
-        raise ValueError(f"the held-out rows have {row_len} characters, fewer than the {num_steps} asked for")
-    rows = nd.array(valid_indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
-    layer_inputs = list(nd.one_hot(rows[:, :num_steps].T, scratch.vocab_size))  # num_steps x (batch_size, vocab_size)
-    means = []
-    for W_x, W_h, b_x, b_h in scratch.layer_params(ctx):
-        H = nd.zeros((batch_size, scratch.num_hiddens), ctx=ctx)
+    layer = model.rnn
+    num_hiddens, num_layers = layer._hidden_size, layer._num_layers
+    row_len = len(indices) // batch_size
+    if row_len < 1:
+        raise ValueError(f"{len(indices)} characters make no row of {batch_size}")
+    rows = nd.array(indices[:row_len * batch_size], ctx=ctx).reshape((batch_size, row_len))
+    inputs = list(nd.one_hot(rows.T, model.vocab_size))  # row_len x (batch_size, vocab_size)
+    result = []
+    for l in range(num_layers):
+        W_x, W_h, b_x, b_h = (getattr(layer, f"l{l}_{name}").data(ctx)
+                              for name in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias"))
+        H = nd.zeros((batch_size, num_hiddens), ctx=ctx)
         C = nd.zeros_like(H)
-        f_sum, outputs = nd.zeros((scratch.num_hiddens,), ctx=ctx), []
-        for X in layer_inputs:
+        forget, outputs = [], []
+        for X in inputs:
             gates = nd.dot(X, W_x, transpose_b=True) + b_x + nd.dot(H, W_h, transpose_b=True) + b_h
             I, F, G, O = nd.split(gates, num_outputs=4, axis=1)  # each (batch_size, num_hiddens)
             F = nd.sigmoid(F)
             C = F * C + nd.sigmoid(I) * nd.tanh(G)
             H = nd.sigmoid(O) * nd.tanh(C)
-            f_sum += F.mean(axis=0)
+            forget.append(F)
             outputs.append(H)
-        means.append((f_sum / num_steps).asnumpy().tolist())
-        layer_inputs = outputs  # the next layer reads this layer's hidden states
-    return means
+        result.append((nd.stack(*forget).asnumpy(), H, C))
+        inputs = outputs  # the next layer reads this layer's hidden states
+    return result, nd.stack(*inputs)
+
+
+def retention(forget, warm_up, steps):
+    """From forget gates (row_len, batch_size, num_hiddens): per k in ``steps`` the products
+    f_{t+1} ... f_{t+k} for every start t from ``warm_up`` to ``row_len - max(steps) - 1``.
+
+    Returns ``{k: array (num_starts, batch_size, num_hiddens)}``; the same starts for every k.
+    """
+    import numpy as np
+    row_len = forget.shape[0]
+    last = row_len - max(steps)  # starts t < last have t + max(steps) < row_len
+    if last <= warm_up:
+        raise ValueError(f"rows of {row_len} characters leave no start after a warm-up of {warm_up} "
+                         f"for {max(steps)} steps; read more text or fewer rows")
+    starts = np.arange(warm_up, last)
+    kept, product = {}, np.ones((len(starts), *forget.shape[1:]))
+    for j in range(1, max(steps) + 1):
+        product = product * forget[starts + j]  # f_{t+1} ... f_{t+j}, in float64
+        if j in steps:
+            kept[j] = product
+    return kept
+
+
+def retention_summary(model, indices, rows, warm_up, steps, ctx):
+    """Per layer: for each k, the quartiles of the retention over units, rows and starts, and each unit's median."""
+    import numpy as np
+    layers, _ = lstm_steps(model, indices, rows, ctx)
+    summary = []
+    for forget, _, _ in layers:
+        kept = retention(forget, warm_up, steps)
+        f = forget[warm_up:]
+        summary.append({
+            "forget_gate_quartiles": np.percentile(f, [25, 50, 75]).tolist(),
+            "forget_gate_below_0.1": float((f < 0.1).mean()), "forget_gate_above_0.9": float((f > 0.9).mean()),
+            "retention": {str(k): {"quartiles": np.percentile(r, [25, 50, 75]).tolist(),
+                                   "unit_medians": [float(f"{m:.6g}") for m in np.median(r.reshape(-1, r.shape[-1]), axis=0)]}
+                          for k, r in kept.items()}})
+    return summary
 
 
 def child(seed, quick):
-    """Train the chapter's model with ``seed`` and measure it; a JSON-able dict."""
+    """Train the chapter's model with ``seed`` and early stopping, and measure it and an untrained copy; a JSON-able dict."""
     import d2lrnn as d2l
+    import mxnet as mx
+    from mxnet import init, nd
     from d2lrnn import facts as settings
     start = time.perf_counter()
-    s = dict(SETTINGS, **({"num_valid": 8000} if quick else {}))
-    train_indices, valid_indices, vocab, unknown = chapter_runs.chapter_data(
-        s["num_valid"], chapter_runs.QUICK["num_train"] if quick else chapter_runs.NUM_TRAIN)
+    s = dict(SETTINGS, **(QUICK if quick else {}))
+    train_indices, held_out, vocab, unknown = chapter_runs.chapter_data(
+        s["num_stop"] + s["num_measure"], chapter_runs.QUICK["num_train"] if quick else chapter_runs.NUM_TRAIN)
+    stop_indices, measure_indices = held_out[:s["num_stop"]], held_out[s["num_stop"]:]
     ctx = d2l.try_gpu()
-    model = chapter_runs.chapter_model(vocab)
     t = settings.TRAINING
+    model = chapter_runs.chapter_model(vocab)
     history = d2l.train_and_predict_rnn_gluon(
         model, settings.MODEL["num_hiddens"], train_indices, vocab, ctx, s["num_epochs"], t["num_steps"], t["lr"],
         t["clipping_theta"], t["batch_size"], [], sampling=t["sampling"], seed=seed, verbose=False,
-        progress=False, live_plot=False)
+        progress=False, live_plot=False, valid_indices=stop_indices, patience=s["patience"], restore_best=True)
     trained = time.perf_counter()
-    extra, num_windows = reset_extra_loss(model, valid_indices, s["batch_size"], s["warm_up"], s["window"], ctx)
-    gates = forget_gates(model, valid_indices, s["batch_size"], s["forget_steps"], ctx)
-    return {"seed": seed, "history": chapter_runs.history_dict(history),
-            "held_out_perplexity": d2l.evaluate_perplexity(model, valid_indices, s["batch_size"], t["num_steps"], ctx),
-            "held_out_unknown_chars": unknown, "reset_loss": extra, "num_windows": num_windows,
-            "forget_gate_means": gates, "train_seconds": trained - start,
-            "wall_seconds": time.perf_counter() - start}
+    untrained = chapter_runs.chapter_model(vocab)  # the baseline: initialised as training starts a model
+    mx.random.seed(seed)
+    untrained.initialize(ctx=ctx, init=init.Normal(0.01))
+    untrained(nd.zeros((1, 1), ctx=ctx), untrained.begin_state(batch_size=1, ctx=ctx))  # shapes known: weights drawn
+    best_perplexity, best_epoch = d2l.best_held_out(history)
+    texts = {"training": train_indices, "held-out": measure_indices}
+    measured = {name: {text: retention_summary(m, indices, s["rows"], s["gate_warm_up"], s["steps"], ctx)
+                       for text, indices in texts.items()}
+                for name, m in (("trained", model), ("untrained", untrained))}
+    extra, num_windows = reset_extra_loss(model, measure_indices, s["rows"], s["warm_up"], s["window"], ctx)
+    perplexity = {name: {text: d2l.evaluate_perplexity(m, indices, t["batch_size"], t["num_steps"], ctx)
+                         for text, indices in texts.items()}
+                  for name, m in (("trained", model), ("untrained", untrained))}
+    return {"seed": seed, "history": chapter_runs.history_dict(history), "best_epoch": best_epoch,
+            "best_held_out_perplexity": best_perplexity, "perplexity": perplexity,
+            "held_out_unknown_chars": unknown, "gates": measured, "reset_loss": extra, "num_windows": num_windows,
+            "train_seconds": trained - start, "wall_seconds": time.perf_counter() - start}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, help=f"training epochs (default {SETTINGS['num_epochs']}, the chapter's)")
+    parser.add_argument("--epochs", type=int, help=f"most training epochs (default {SETTINGS['num_epochs']})")
     parser.add_argument("--jobs", type=int, default=2, help="seeds at a time (default 2)")
     parser.add_argument("--quick", action="store_true", help="a moment per seed, to try the script")
     parser.add_argument("--out", type=Path, help="JSON file to write (default notebooks/results/layer-timescales.json)")
@@ -146,6 +213,8 @@ def main(argv=None):
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     SETTINGS["num_epochs"] = args.epochs or (chapter_runs.QUICK["num_epochs"] if args.quick else SETTINGS["num_epochs"])
+    if args.quick:
+        SETTINGS.update(QUICK)
     if args.child:
         print(json.dumps(child(int(args.child[0]), args.quick)))
         return 0

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import mxnet as mx
+import numpy as np
 import pytest
 from mxnet import autograd, nd
 from mxnet.gluon import rnn
@@ -61,14 +62,39 @@ def test_a_layer_reset_at_zero_state_changes_nothing_and_a_real_one_does():
         layer_timescales.reset_extra_loss(model, text, 2, 130, 20, mx.cpu())
 
 
-def test_forget_gates_are_the_f_block_of_gluons_lstm():
-    model = _fused(6, num_layers=1)
-    text = [3, 1, 4, 1, 5, 2]
-    (means,) = layer_timescales.forget_gates(model, text, 1, 1, mx.cpu())
-    W_x, W_h, b_x, b_h = (getattr(model.rnn, f"l0_{n}").data() for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias"))
-    # From the zero state the gates are the input's column of W_x plus the biases; block f is rows 8-15.
-    f = nd.sigmoid(W_x[8:16, 3] + b_x[8:16] + b_h[8:16])
-    assert nd.abs(nd.array(means) - f).max().asscalar() < 1e-6
+def test_step_by_step_lstm_reproduces_gluons_fused_layer():
+    # Two layers of 8 units with weights far from zero, so that wrong gate blocks would show.
+    model = _fused(6)
+    text = [3, 1, 4, 1, 5, 2, 0, 5, 3, 5, 4, 2, 1, 0, 3, 3, 2, 5]  # 2 rows of 9
+    layers, top = layer_timescales.lstm_steps(model, text, 2, mx.cpu())
+    rows = nd.array(text).reshape((2, 9))
+    Y, (H, C) = model.rnn(nd.one_hot(rows.T, 6), model.begin_state(batch_size=2))  # Y: (9, 2, 8)
+    assert top.shape == Y.shape == (9, 2, 8)
+    assert nd.abs(top - Y).max().asscalar() < 1e-5
+    for l, (F, H_l, C_l) in enumerate(layers):
+        assert F.shape == (9, 2, 8) and ((F > 0) & (F < 1)).all()
+        assert nd.abs(H_l - H[l]).max().asscalar() < 1e-5 and nd.abs(C_l - C[l]).max().asscalar() < 1e-5
+    # From the zero state the bottom layer's gates are the input's column of W_x plus the biases; block f is rows 8-15.
+    W_x, b_x, b_h = (getattr(model.rnn, f"l0_{n}").data() for n in ("i2h_weight", "i2h_bias", "h2h_bias"))
+    f = nd.sigmoid(W_x[8:16, 3] + b_x[8:16] + b_h[8:16]).asnumpy()
+    assert np.abs(layers[0][0][0, 0] - f).max() < 1e-6
+    with pytest.raises(ValueError, match="5 characters make no row of 8"):
+        layer_timescales.lstm_steps(model, text[:5], 8, mx.cpu())
+
+
+def test_retention_is_the_product_of_the_forget_gates_that_follow():
+    forget = np.full((60, 1, 2), 0.5)
+    forget[:, 0, 1] = 1.0
+    forget[30, 0, 1] = 0.0  # a unit that keeps everything but clears its cell at step 30
+    kept = layer_timescales.retention(forget, 5, [1, 10, 50])
+    assert set(kept) == {1, 10, 50} and all(r.shape == (5, 1, 2) for r in kept.values())  # starts 5..9
+    assert np.allclose(kept[1][:, 0, 0], 0.5) and np.allclose(kept[10][:, 0, 0], 0.5 ** 10)
+    assert np.allclose(kept[10][:, 0, 1], 1.0)  # steps t+1..t+10 <= 19
+    assert np.allclose(kept[50][:, 0, 1], 0.0)  # every window of 50 after a start <= 9 crosses step 30
+    later = layer_timescales.retention(forget, 31, [1, 10])  # starts 31..49, after the cleared step
+    assert np.allclose(later[10][:, 0, 1], 1.0) and np.allclose(later[1][:, 0, 0], 0.5)
+    with pytest.raises(ValueError, match="rows of 60 characters leave no start after a warm-up of 10"):
+        layer_timescales.retention(forget, 10, [50])
 
 
 def test_halving_schedule():
@@ -94,5 +120,11 @@ def test_quick_runs_write_their_results(tmp_path, script, args):
         assert all(len(r["history"]["val_perplexity"]) == chapter_runs.QUICK["num_epochs"] for r in result["runs"])
     else:
         (run,) = result["runs"]
-        assert [len(g) for g in run["forget_gate_means"]] == [256, 256]
+        assert run["best_epoch"] in run["history"]["epoch"]
+        for model in ("trained", "untrained"):
+            for text in ("training", "held-out"):
+                layers = run["gates"][model][text]
+                assert len(layers) == 2 and [len(layer["retention"]["10"]["unit_medians"]) for layer in layers] == [256, 256]
+                q1, median, q3 = layers[1]["retention"]["1"]["quartiles"]
+                assert 0 < q1 <= median <= q3 < 1
         assert len(run["reset_loss"]["layer 2"]) == layer_timescales.SETTINGS["window"]
