@@ -38,7 +38,7 @@ class NotebookBar:
 
     def __init__(self, total, desc="training", unit="epoch"):
         from IPython.display import display
-        self.n, self.total, self.desc, self.unit, self.postfix = 0, total, desc, unit, ""
+        self.n, self.total, self.desc, self.unit, self.postfix, self.redraw = 0, total, desc, unit, "", False
         self.start = time.perf_counter()
         self.handle = display(self._text(), display_id=True)
 
@@ -50,15 +50,18 @@ class NotebookBar:
                                         ncols=self.NCOLS, bar_format=self.FORMAT))
 
     def set_postfix(self, **kwargs):
-        self.postfix = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        self.postfix, self.redraw = ", ".join(f"{k}={v}" for k, v in kwargs.items()), True
 
     def update(self, n=1):
         self.n += n
         if self.handle is not None:
             self.handle.update(self._text())
+        self.redraw = False
 
     def close(self):
-        pass  # the last drawn bar stays in the output
+        if self.redraw and self.handle is not None:  # a postfix set after the last update (early stopping's)
+            self.handle.update(self._text())
+        # the last drawn bar stays in the output
 
 
 class TrainingMonitor:
@@ -107,7 +110,9 @@ class TrainingMonitor:
     def close(self, history):
         if self.bar is not None:
             if history.stopped_early_at is not None and self.postfix:  # a short bar that is not an interruption
-                self.bar.set_postfix(**self.postfix, stopped="early")
+                # The bar's n/total already shows the last epoch: its place in the postfix makes room for the note.
+                final = {key: value for key, value in self.postfix.items() if key != "epoch"}
+                self.bar.set_postfix(**final, stopped="early")
             self.bar.close()
         if self.plot is not None:
             self.plot.finish(history)
