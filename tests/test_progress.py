@@ -1,4 +1,5 @@
 """Progress bar, live plot and their switches."""
+import types
 import matplotlib
 
 matplotlib.use("Agg")  # noqa: E402  (figures are drawn off-screen in tests)
@@ -108,3 +109,20 @@ def test_notebook_bar_fits_its_width_at_the_end_of_a_long_run():
     text = bar._text().data
     assert len(text) <= NotebookBar.NCOLS and text.endswith("tokens_per_s=31,174]")
     assert "|" in text and "500/500" in text
+
+
+def test_an_early_stopped_runs_bar_is_redrawn_whole_with_the_note():
+    from d2lrnn.progress import NotebookBar, TrainingMonitor
+    monitor = TrainingMonitor(500, progress=True, live_plot=False)
+    monitor.bar = NotebookBar(500)  # as in a notebook
+    drawn = []
+    monitor.bar.handle = types.SimpleNamespace(update=lambda text: drawn.append(text.data))
+    history = d2lrnn.History(epoch=list(range(1, 167)), perplexity=[2.207] * 166, seconds=[0.2] * 166,
+                             num_tokens=[9000] * 166)
+    for n in range(1, 167):
+        monitor.epoch_done(d2lrnn.History(epoch=history.epoch[:n], perplexity=history.perplexity[:n],
+                                          seconds=history.seconds[:n], num_tokens=history.num_tokens[:n]))
+    history.stopped_early_at = 166
+    monitor.close(history)
+    assert len(drawn) == 167 and drawn[-1].endswith("tokens_per_s=45,000, stopped=early]"), drawn[-1]
+    assert "166/500" in drawn[-1] and len(drawn[-1]) <= NotebookBar.NCOLS and "epoch=" not in drawn[-1]
