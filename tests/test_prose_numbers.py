@@ -109,7 +109,8 @@ def test_the_annotated_notebooks_quote_something():
     """The check has material: each annotated notebook quotes several outputs."""
     for path in NOTEBOOKS:
         name = str(path.relative_to(NOTEBOOK_DIR))
-        if name not in NOT_YET_ANNOTATED and name not in COMPUTED_CONCLUSIONS:
+        # Student versions store no outputs: their numbers are all "not an output".
+        if name not in NOT_YET_ANNOTATED and name not in COMPUTED_CONCLUSIONS and not name.startswith("exercises/"):
             cells = json.loads(path.read_text())["cells"]
             sources = [_text(c["source"]) for c in cells if c["cell_type"] == "markdown"]
             assert sum(len(FROM.findall(s)) for s in sources) >= 3, path.name
