@@ -156,6 +156,13 @@ def test_a_framed_synthetic_notebook_passes():
     assert frame_problems(synthetic()) == []
 
 
+def _assert_problems(problems, expected):
+    """One problem per expected part, in order, each containing its part."""
+    assert len(problems) == len(expected), problems
+    for problem, part in zip(problems, expected):
+        assert part in problem, problems
+
+
 @pytest.mark.parametrize("title, expected", [
     (FRAMED_TITLE.replace("**Extension** (homework). ", ""), ["'**Core path.**' or '**Extension**'"]),
     (FRAMED_TITLE.replace("**Learning objectives.** By the end you can", "We will learn"),
@@ -164,10 +171,7 @@ def test_a_framed_synthetic_notebook_passes():
     (FRAMED_TITLE.replace("* do a third thing.\n", "* do a third thing.\n* 4\n* 5\n* 6\n"), ["found 6 bullet items"]),
 ])
 def test_a_notebook_without_a_framed_top_fails(title, expected):
-    problems = frame_problems(synthetic(title=title))
-    assert len(problems) == len(expected), problems
-    for problem, part in zip(problems, expected):
-        assert part in problem, problems
+    _assert_problems(frame_problems(synthetic(title=title)), expected)
 
 
 def test_objectives_after_the_first_code_cell_do_not_count():
@@ -188,10 +192,7 @@ def test_objectives_after_the_first_code_cell_do_not_count():
      ["1 of its self-check questions have no"]),
 ])
 def test_a_notebook_without_a_framed_end_fails(end, expected):
-    problems = frame_problems(synthetic(end=end))
-    assert len(problems) == len(expected), problems
-    for problem, part in zip(problems, expected):
-        assert part in problem, problems
+    _assert_problems(frame_problems(synthetic(end=end)), expected)
 
 
 def test_questions_before_the_last_code_cell_do_not_count():

@@ -12,7 +12,6 @@ run that early stopping ends); under the class configuration it is the slowest s
 in docs/hub-sizing.json, which scripts/hub_sizing.py measures with that same run. Writing the
 exercise's code is an allowance we set, not a measurement: it is labelled as such.
 """
-import argparse
 import json
 import math
 import re
@@ -90,18 +89,7 @@ def table(notebook_dir=NOTEBOOKS, sizing_path=SIZING):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write the table into docs/teaching.md")
-    args = parser.parse_args(argv)
-    try:
-        new_table = table()
-        if args.write:
-            run_times.GUIDE.write_text(run_times.replace_table(run_times.GUIDE.read_text(), new_table, BEGIN, END))
-            print(f"wrote the lab plan into {run_times.GUIDE.relative_to(REPO)}")
-        else:
-            print(new_table)
-    except ValueError as err:
-        sys.exit(f"error: {err}")
+    run_times.command_line(argv, __doc__.splitlines()[0], table, "the lab plan", BEGIN, END)
 
 
 if __name__ == "__main__":

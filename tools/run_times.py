@@ -77,19 +77,25 @@ def replace_table(guide_text, new_table, begin=BEGIN, end=END):
     return guide_text[:start + len(begin)] + "\n" + new_table + "\n" + guide_text[stop:]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(argv, description, make_table, what, begin=BEGIN, end=END):
+    """The tools' shared command: print ``make_table()``, or with ``--write`` put it into docs/teaching.md
+    between ``begin`` and ``end``; a ValueError becomes one ``error:`` line."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--write", action="store_true", help="write the table into docs/teaching.md")
     args = parser.parse_args(argv)
     try:
-        new_table = table()
+        new_table = make_table()
         if args.write:
-            GUIDE.write_text(replace_table(GUIDE.read_text(), new_table))
-            print(f"wrote the table into {GUIDE.relative_to(REPO)}")
+            GUIDE.write_text(replace_table(GUIDE.read_text(), new_table, begin, end))
+            print(f"wrote {what} into {GUIDE.relative_to(REPO)}")
         else:
             print(new_table)
     except ValueError as err:
         sys.exit(f"error: {err}")
+
+
+def main(argv=None):
+    command_line(argv, __doc__.splitlines()[0], table, "the table")
 
 
 if __name__ == "__main__":
