@@ -284,3 +284,15 @@ def test_cross_author_and_mixed_perplexities(more_books):
         assert best[mixed] < best[tm], s  # validated on The Time Machine, both
         assert held_out[pp][tm] > held_out[tm][tm] and held_out[tm][pp] > held_out[pp][pp], s
         assert held_out[mixed][pp] < best[pp], s  # the mixed model after its last epoch, Austen's at its best
+
+
+@pytest.mark.parametrize("name, count", [("gru-vs-lstm", "five"), ("more-books", "four")])
+def test_the_stated_run_time_is_the_worked_notebooks_progress_bars(name, count):
+    """The exercise quotes its worked solution's recorded runs: their total and their range, as the bars show them."""
+    run_times = load_tool("run_times")
+    found = run_times.bars(REPO / "notebooks" / f"{name}.ipynb")
+    elapsed = sorted(run_times.seconds(clock) for _, clock, _ in found)
+    assert len(found) == {"five": 5, "four": 4}[count]
+    text = " ".join(intro(source(name)).split())
+    assert (f"the {count} runs took about {round(sum(elapsed) / 60)} minutes together (by their progress bars, "
+            f"{run_times.clock(elapsed[0])} to {run_times.clock(elapsed[-1])} each)") in text
