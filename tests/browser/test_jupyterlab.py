@@ -37,6 +37,23 @@ def _training_started(chrome):
         """)
 
 
+def _or_fail_on_stderr(chrome, condition):
+    """``condition(chrome)`` for ``wait_for``, failing at once when a cell shows text on stderr (an error
+    stops Run All there, so the wait would only run out; the test fails on stderr anyway)."""
+    def check():
+        if condition(chrome):
+            return True
+        text = chrome.execute_script("""
+            const out = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) '
+                + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+            return out ? out.textContent.slice(0, 300) : null;
+            """)
+        if text is not None:
+            raise AssertionError(f"a cell wrote to stderr while the notebook ran: {text!r}")
+        return False
+    return check
+
+
 @pytest.mark.parametrize("name", ["deep-rnn.ipynb", "deep-rnn-scratch.ipynb"])
 def test_notebook_runs_cleanly_in_jupyterlab(name, lab, chrome, screenshots):
     def shot(what):
@@ -47,10 +64,10 @@ def test_notebook_runs_cleanly_in_jupyterlab(name, lab, chrome, screenshots):
     shot("1-opened")
     _run_all(chrome)
     # The first moments of training: the bar at 0 and the live plot waiting for epoch 1.
-    wait_for(lambda: _training_started(chrome), RUN_TIMEOUT, "training to start", interval=0.2)
+    wait_for(_or_fail_on_stderr(chrome, _training_started), RUN_TIMEOUT, "training to start", interval=0.2)
     scroll_to(chrome, ".jp-OutputArea-output", "training:")
     shot("2-training")
-    wait_for(lambda: all_cells_ran(chrome), RUN_TIMEOUT, "every cell to run", interval=2)
+    wait_for(_or_fail_on_stderr(chrome, all_cells_ran), RUN_TIMEOUT, "every cell to run", interval=2)
     scroll_to(chrome, ".jp-OutputArea-output", "training:")
     shot("3-trained")
     scroll_to(chrome, ".jp-Cell:last-child")
