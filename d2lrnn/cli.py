@@ -15,6 +15,7 @@ from . import facts
 from .chapter import RNNModel, predict_rnn_gluon, train, train_and_predict_rnn_gluon, try_gpu
 from .data import load_data_books, load_data_time_machine, split_corpus
 from .download import DownloadError
+from .env._environment import EnvironmentVariableError
 from .env.device import gpu_problem
 from .facts import (FRACTION, NON_NEGATIVE_INT, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER,
                      SETTING_RULES, Rule)
@@ -273,6 +274,9 @@ def main(argv=None):
                 and not args.resume:
             parser.error("--patience and --restore-best watch the validation perplexity: add --valid-fraction F")
         return run_train(args) if args.command == "train" else run_generate(args)
+    except EnvironmentVariableError as e:  # like the variables checked before MXNet loads (__main__)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except (CommandError, DownloadError, TrainingDivergedError, checkpoint.CheckpointError,
             ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -72,6 +72,8 @@ def layer_config(rnn_layer):
 
 # MXNet reads it at every call of a recurrent layer; 0 runs MXNet's own CPU kernel instead of oneDNN's.
 ONEDNN_RNN_VARIABLE = "MXNET_USE_MKLDNN_RNN"
+# Stacking one-layer layers keeps oneDNN's kernel, which computes the right gradients.
+STACK_INSTEAD = "stack one-layer layers with nn.Dropout between them (notebooks/deep-rnn-cures.ipynb does)"
 
 
 @functools.lru_cache(maxsize=None)
@@ -79,22 +81,45 @@ def _has_onednn():
     return runtime.Features().is_enabled("MKLDNN")
 
 
+def own_kernel_chosen():
+    return os.environ.get(ONEDNN_RNN_VARIABLE, "").strip() == "0"
+
+
 def ignored_dropout(config, ctx):
     """Why the layer's dropout between layers does nothing when trained on ``ctx``; None where it works.
 
     On a CPU, MXNet 1.9.1 runs RNN, GRU and LSTM layers with oneDNN, whose kernel ignores
-    ``dropout`` (the outputs while training are the same with and without it). MXNet's own
-    kernel, chosen with ``MXNET_USE_MKLDNN_RNN=0``, applies it, more slowly (docs/training.md);
-    on a GPU cuDNN applies it.
+    ``dropout`` (the outputs while training are the same with and without it). On a GPU
+    cuDNN applies it. MXNet's own CPU kernel applies it too, but trains a layer of two or
+    more layers with wrong gradients (``wrong_gradients``), so the advice is to stack.
     """
     if not (config.dropout > 0 and config.num_layers > 1 and ctx.device_type == "cpu" and _has_onednn()):
         return None
-    if os.environ.get(ONEDNN_RNN_VARIABLE, "").strip() == "0":
+    if own_kernel_chosen():
         return None
     return (f"the recurrent layer's dropout={config.dropout:g} has no effect in this training: on a CPU, "
-            "MXNet 1.9.1's oneDNN kernel for recurrent layers ignores it. Set the environment variable "
-            f"{ONEDNN_RNN_VARIABLE}=0 to use MXNet's own kernel, which applies it more slowly, "
-            "or stack one-layer layers with nn.Dropout between them")
+            f"MXNet 1.9.1's oneDNN kernel for recurrent layers ignores it. To apply it, {STACK_INSTEAD}")
+
+
+def wrong_gradients(config, ctx):
+    """Why training a layer of ``config`` on ``ctx`` gets wrong gradients; None where it gets the right ones.
+
+    MXNet 1.9.1's own CPU kernel, used when ``MXNET_USE_MKLDNN_RNN=0`` or when MXNet was built
+    without oneDNN, reads the gradient of the layer's new state even where nothing wrote it,
+    as in the chapter's loop, whose loss does not use the new state: with two or more layers
+    some minibatches' gradients are then wrong or NaN (apache/mxnet#17898; measured in
+    tests/test_models.py). One-layer layers, oneDNN and cuDNN compute them right.
+    """
+    if not (config.num_layers > 1 and ctx.device_type == "cpu"):
+        return None
+    if own_kernel_chosen():
+        why = f"{ONEDNN_RNN_VARIABLE}=0 selects MXNet 1.9.1's own CPU kernel for recurrent layers"
+    elif not _has_onednn():
+        why = "this MXNet build has no oneDNN, so it runs recurrent layers with MXNet 1.9.1's own CPU kernel"
+    else:
+        return None
+    return (f"{why}, which trains a layer of {config.num_layers} layers with wrong gradients, some of them "
+            "NaN (apache/mxnet#17898)")
 
 
 class RNNModel(nn.HybridBlock):

@@ -54,6 +54,14 @@ def test_runtime_error_exits_1_with_a_message(tmp_path):
     assert "not in the vocabulary" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_mxnets_own_kernel_for_two_layers_is_one_line_and_exit_2():
+    result = run_cli("--num-epochs", "1", "--num-examples", "2000", "--num-hiddens", "8", "--num-layers", "2",
+                     env={"MXNET_USE_MKLDNN_RNN": "0"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: MXNET_USE_MKLDNN_RNN=0 selects MXNet 1.9.1's own CPU kernel")
+    assert result.stderr.count("\n") == 1 and "unset MXNET_USE_MKLDNN_RNN" in result.stderr
+
+
 def test_help_lists_the_flags():
     out = run_cli("train", "--help").stdout
     for flag in ("--cell", "--num-layers", "--num-hiddens", "--num-epochs", "--lr", "--seed", "--data-dir"):

@@ -104,8 +104,56 @@ def test_ignored_dropout_says_what_the_cpu_kernel_does(monkeypatch, kernel):
     # The fact the message states, measured: with dropout 0.5 the training outputs equal those without.
     ignored = np.array_equal(_outputs_while_training(0.5), _outputs_while_training(0.0))
     assert ignored == (reason is not None) == (kernel == "oneDNN")
+    if reason:  # the advice is to stack, not MXNet's own kernel (see the next test)
+        assert "dropout=0.5 has no effect" in reason and "nn.Dropout" in reason and "MKLDNN" not in reason
+
+
+def _gradients(layer, new_state_in_loss):
+    """The layer's gradients for the loss sum(outputs), as the chapter's loop has it, or plus 0 * its new state."""
+    state = layer.begin_state(batch_size=2)
+    with mx.autograd.record():
+        outputs, new_state = layer(nd.ones((5, 2, 4)), state)
+        loss = outputs.sum()
+        if new_state_in_loss:  # the kernel is then handed zeros as the new state's gradient
+            loss = loss + sum((s * 0).sum() for s in new_state)
+    loss.backward()
+    return np.concatenate([p.grad().asnumpy().ravel() for p in layer.collect_params().values()])
+
+
+def _wrong_gradient_tries(num_layers, tries):
+    """In how many of ``tries`` fresh layers the chapter's loss gets other gradients than the checked one."""
+    wrong = 0
+    for i in range(tries):
+        layer = rnn.LSTM(16, num_layers=num_layers, input_size=4)
+        layer.initialize(mx.init.Uniform(0.5))
+        wrong += not np.array_equal(_gradients(layer, False), _gradients(layer, True))
+    return wrong
+
+
+@pytest.mark.parametrize("kernel, num_layers", [("MXNet's own", 2), ("MXNet's own", 1), ("oneDNN", 2)])
+def test_wrong_gradients_says_what_the_cpu_kernel_does(monkeypatch, kernel, num_layers):
+    if kernel == "MXNet's own":
+        monkeypatch.setenv("MXNET_USE_MKLDNN_RNN", "0")
+    else:
+        monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    config = d2lrnn.models.layer_config(rnn.LSTM(16, num_layers=num_layers))
+    reason = d2lrnn.models.wrong_gradients(config, mx.cpu())
+    assert d2lrnn.models.wrong_gradients(config, mx.gpu(0)) is None  # cuDNN's kernel
+    # The fact the message states, measured. MXNet's own kernel reads memory that nothing wrote,
+    # so how many of the tries go wrong varies: 15 to 24 of 100 in five processes here.
+    wrong = _wrong_gradient_tries(num_layers, 100)
+    assert (wrong > 0) == (reason is not None) == (kernel == "MXNet's own" and num_layers == 2), wrong
     if reason:
-        assert "dropout=0.5 has no effect" in reason and "MXNET_USE_MKLDNN_RNN=0" in reason
+        assert reason.startswith("MXNET_USE_MKLDNN_RNN=0 selects MXNet 1.9.1's own CPU kernel")
+        assert "2 layers with wrong gradients" in reason and "apache/mxnet#17898" in reason
+
+
+def test_a_build_without_onednn_gets_the_wrong_gradients_reason(monkeypatch):
+    monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    monkeypatch.setattr(d2lrnn.models, "_has_onednn", lambda: False)
+    config = d2lrnn.models.layer_config(rnn.GRU(16, num_layers=3, dropout=0.2))
+    assert d2lrnn.models.wrong_gradients(config, mx.cpu()).startswith("this MXNet build has no oneDNN")
+    assert d2lrnn.models.ignored_dropout(config, mx.cpu()) is None  # MXNet's own kernel applies it
 
 
 @pytest.mark.parametrize("layer", [rnn.LSTM(8, num_layers=2), rnn.LSTM(8, num_layers=1, dropout=0.5),

@@ -11,7 +11,7 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2lrnn
-from d2lrnn import TrainingDivergedError, Vocab
+from d2lrnn import TrainingDivergedError
 from d2lrnn.facts import epoch_rng
 from d2lrnn.progress import report_epochs
 from tiny import run, tiny_model
@@ -257,11 +257,32 @@ def test_training_warns_when_the_layers_dropout_is_ignored(tiny_data, monkeypatc
     monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
     vocab = tiny_data[1]
     model = d2lrnn.RNNModel(rnn.GRU(16, num_layers=2, dropout=0.2), len(vocab))
-    with pytest.warns(RuntimeWarning, match=r"dropout=0.2 has no effect .* MXNET_USE_MKLDNN_RNN=0") as caught:
+    with pytest.warns(RuntimeWarning, match=r"dropout=0.2 has no effect .* nn.Dropout between them") as caught:
         run(tiny_data, num_epochs=1, model=model, verbose=False)
     assert len(caught) == 1 and caught[0].filename == run.__code__.co_filename  # the line that called train
-    monkeypatch.setenv("MXNET_USE_MKLDNN_RNN", "0")  # MXNet's own kernel applies it: no warning
-    with warnings.catch_warnings():
+
+
+def test_mxnets_own_kernel_is_refused_before_training_where_its_gradients_are_wrong(tiny_data, monkeypatch):
+    monkeypatch.setenv("MXNET_USE_MKLDNN_RNN", "0")  # it would apply the dropout, with wrong gradients
+    vocab = tiny_data[1]
+    model = d2lrnn.RNNModel(rnn.GRU(16, num_layers=2, dropout=0.2), len(vocab))
+    with pytest.raises(d2lrnn.EnvironmentVariableError) as refused:
+        run(tiny_data, num_epochs=1, model=model, verbose=False)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith("MXNET_USE_MKLDNN_RNN=0 selects MXNet 1.9.1's own CPU kernel")
+    assert message.endswith("unset MXNET_USE_MKLDNN_RNN to train with oneDNN's kernel (for dropout between "
+                            "layers, stack one-layer layers with nn.Dropout between them "
+                            "(notebooks/deep-rnn-cures.ipynb does))")
+    with pytest.raises(RuntimeError, match="has not been initialized"):
+        next(iter(model.collect_params().values())).data()  # refused before any work
+    with warnings.catch_warnings():  # one layer: MXNet's own kernel gets its gradients right
         warnings.simplefilter("error", RuntimeWarning)
-        run(tiny_data, num_epochs=1, model=d2lrnn.RNNModel(rnn.GRU(16, num_layers=2, dropout=0.2), len(vocab)),
-            verbose=False)
+        run(tiny_data, num_epochs=1, model=d2lrnn.RNNModel(rnn.GRU(16), len(vocab)), verbose=False)
+
+
+def test_a_build_without_onednn_warns_that_a_deep_layer_trains_with_wrong_gradients(tiny_data, monkeypatch):
+    monkeypatch.delenv("MXNET_USE_MKLDNN_RNN", raising=False)
+    monkeypatch.setattr(d2lrnn.models, "_has_onednn", lambda: False)  # (this machine's MXNet has it)
+    with pytest.warns(RuntimeWarning, match=r"^this MXNet build has no oneDNN, .* wrong gradients") as caught:
+        run(tiny_data, num_epochs=1, verbose=False)
+    assert len(caught) == 1 and "Linux x86-64" in str(caught[0].message)
