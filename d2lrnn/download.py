@@ -134,7 +134,7 @@ def fetch(resource, data_dir=None, url=None, timeout=30.0):
         raise DownloadError(
             f"cannot create the data directory {target.parent} ({e}). "
             f"{_how_to_supply(resource, target)}"
-        ) from e
+        ) from None  # the message names the reason: no second traceback
     _download_atomically(resource, url, target, timeout)
     return target
 
@@ -147,7 +147,7 @@ def _download_atomically(resource, url, target, timeout):
         raise DownloadError(
             f"cannot write to the data directory {target.parent} ({e}). "
             f"{_how_to_supply(resource, target)}"
-        ) from e
+        ) from None  # the message names the reason: no second traceback
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as out:
@@ -184,13 +184,13 @@ def _copy_url(url, out, timeout, resource, target):
         raise DownloadError(
             f"downloading {url} failed with HTTP {e.code} {e.reason}. "
             f"{_how_to_supply(resource, target)}"
-        ) from e
+        ) from None  # the message names the reason: no second traceback
     except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
         # Offline, DNS failure, refused connection, timeout, connection cut short.
         reason = getattr(e, "reason", e)
         raise DownloadError(
             f"could not download {url} ({reason}). {_how_to_supply(resource, target)}"
-        ) from e
+        ) from None  # the message names the reason: no second traceback
     if expected is not None and received != int(expected):
         raise DownloadError(
             f"download of {url} stopped after {received} of {expected} bytes; "

@@ -2,6 +2,7 @@
 import os
 import socket
 import stat
+import traceback
 from pathlib import Path
 
 import pytest
@@ -74,12 +75,20 @@ def test_offline_without_cache_names_url_and_next_step(tmp_path):
     assert url in message and TM.url in message
     assert "D2LRNN_DATA_DIR" in message and str(tmp_path / "timemachine.txt") in message
     assert _listing(tmp_path) == []
+    _assert_one_traceback(err.value)
+
+
+def _assert_one_traceback(error):
+    """What Python and Jupyter print: our error's own traceback, not urllib's before it."""
+    printed = "".join(traceback.format_exception(error))
+    assert "direct cause" not in printed and "During handling" not in printed, printed
 
 
 def test_http_error_status(server, tmp_path):
-    with pytest.raises(DownloadError, match="HTTP 404"):
+    with pytest.raises(DownloadError, match="HTTP 404") as err:
         fetch(TM, data_dir=tmp_path, url=server.url("/missing.txt"))
     assert _listing(tmp_path) == []
+    _assert_one_traceback(err.value)
 
 
 def test_interrupted_download_leaves_no_partial_file(server, tmp_path, timemachine_bytes):
