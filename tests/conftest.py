@@ -108,7 +108,7 @@ def generated_course(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def graded(generated_course):
-    """The course after autograding and feedback of four deep-rnn-scratch submissions; its folder."""
+    """The course after autograding and feedback of the deep-rnn-scratch submissions (course.grade_scratch); its folder."""
     before = course.repo_state()
     course.grade_scratch(generated_course.course, generated_course.env)
     yield generated_course.course
@@ -117,7 +117,7 @@ def graded(generated_course):
 
 @pytest.fixture(scope="session")
 def graded_comparisons(generated_course):
-    """The course after autograding the open-ended exercises, solved and untouched; its folder."""
+    """The course after autograding and feedback of the open-ended exercises (course.grade_comparisons); its folder."""
     before = course.repo_state()
     course.grade_comparisons(generated_course.course, generated_course.env)
     yield generated_course.course
