@@ -82,6 +82,7 @@ def _has_onednn():
 
 
 def own_kernel_chosen():
+    """True when ``MXNET_USE_MKLDNN_RNN=0`` makes MXNet run recurrent layers on a CPU with its own kernel."""
     return os.environ.get(ONEDNN_RNN_VARIABLE, "").strip() == "0"
 
 
@@ -118,7 +119,7 @@ def wrong_gradients(config, ctx):
         why = "this MXNet build has no oneDNN, so it runs recurrent layers with MXNet 1.9.1's own CPU kernel"
     else:
         return None
-    return (f"{why}, which trains a layer of {config.num_layers} layers with wrong gradients, some of them "
+    return (f"{why}, which trains a layer of {config.num_layers} layers with wrong gradients, at times "
             "NaN (apache/mxnet#17898)")
 
 
