@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mxnet import runtime
 from mxnet.gluon import nn, rnn
 
+from .env._environment import EnvironmentVariableError
 from .facts import CELLS, check_positive, get_cell
 from .fast import pack_weights
 
@@ -122,6 +123,23 @@ def wrong_gradients(config, ctx):
     return (f"{why}, which trains a layer of {config.num_layers} layers with wrong gradients, at times "
             "NaN (apache/mxnet#17898)")
 
+
+
+def check_kernel(config, ctx):
+    """Before training a layer of ``config`` on ``ctx``: what to warn about, or None.
+
+    Raises ``EnvironmentVariableError`` where ``MXNET_USE_MKLDNN_RNN=0`` would train it with
+    wrong gradients (``wrong_gradients``); on a build without oneDNN, where nothing else can,
+    that is the warning; otherwise the layer's dropout that oneDNN ignores (``ignored_dropout``).
+    """
+    problem = wrong_gradients(config, ctx)
+    if problem is None:
+        return ignored_dropout(config, ctx)
+    if own_kernel_chosen():
+        raise EnvironmentVariableError(f"{problem}: unset {ONEDNN_RNN_VARIABLE} to train with oneDNN's kernel "
+                                       f"(for dropout between layers, {STACK_INSTEAD})")
+    return (f"{problem}: this training may stall or diverge; train one-layer layers, or on a machine "
+            "whose MXNet has oneDNN (the Linux x86-64 wheels have it)")
 
 class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.

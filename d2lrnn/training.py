@@ -23,13 +23,11 @@ from mxnet import gluon, nd
 from .data import check_corpus_length, sampler
 from .early_stopping import BestEpoch, check_early_stopping
 from .env._busy import hint_if_busy
-from .env._environment import EnvironmentVariableError
 from .env.device import check_ctx
 from .evaluation import check_eval_length, evaluate_perplexity
 from .facts import (check_model, check_positive, check_seed, check_vocab, corpus_array, epoch_rng, get_sampling,
                     is_diverged, perplexity_from_loss)
-from .models import (ONEDNN_RNN_VARIABLE, STACK_INSTEAD, RNNModel, ignored_dropout, own_kernel_chosen,
-                     wrong_gradients)
+from .models import RNNModel, check_kernel
 from .predict import check_prefix
 from .progress import StopOnInterrupt, TrainingMonitor, print_report, report_epochs
 from .store import checkpoint
@@ -107,10 +105,12 @@ class TrainingRun:
         check_training_args(corpus_indices, vocab, num_epochs, num_steps, lr,
                             clipping_theta, batch_size, prefixes, sampling, seed)
         check_ctx(ctx)
-        _check_kernel(model, ctx)
+        warning = check_kernel(model.config, ctx) if isinstance(model, RNNModel) else None  # or raises
         _check_extras(vocab, batch_size, valid_indices, save_every, lr_schedule)
         _check_fast(fast, model)
         check_early_stopping(patience, restore_best, valid_indices)
+        if warning:  # once every argument is known to be good
+            _warn_at_caller(warning)
         self.early_stopping = (patience, restore_best)
         self.model, self.vocab, self.ctx, self.num_epochs = model, vocab, ctx, num_epochs
         self.num_steps, self.lr, self.clipping_theta, self.batch_size = num_steps, lr, clipping_theta, batch_size
@@ -293,25 +293,10 @@ def _prepare_model(model, vocab, ctx, hybridize):
     """Hybridize ``model`` (when asked and possible) and check that it fits the vocabulary."""
     if ctx.device_type == "cpu":
         hint_if_busy()  # once per process: a busy machine can make OpenMP training crawl
-    reason = ignored_dropout(model.config, ctx) if isinstance(model, RNNModel) else None
-    if reason:
-        _warn_at_caller(reason)
     if hybridize and isinstance(model, gluon.HybridBlock):
         # One cached graph per input shape: same numbers, less Python work per minibatch.
         model.hybridize(static_alloc=True, static_shape=True)
     _check_output_width(model, vocab, ctx)
-
-
-def _check_kernel(model, ctx):
-    """Refuse ``MXNET_USE_MKLDNN_RNN=0`` where MXNet's own kernel gets the gradients wrong; warn where it must run."""
-    problem = wrong_gradients(model.config, ctx) if isinstance(model, RNNModel) else None
-    if problem is None:
-        return
-    if own_kernel_chosen():
-        raise EnvironmentVariableError(f"{problem}: unset {ONEDNN_RNN_VARIABLE} to train with oneDNN's kernel "
-                                       f"(for dropout between layers, {STACK_INSTEAD})")
-    _warn_at_caller(f"{problem}: this training may stall or diverge; train one-layer layers, or on a machine "
-                    "whose MXNet has oneDNN (the Linux x86-64 wheels have it)")
 
 
 def _warn_at_caller(message):
