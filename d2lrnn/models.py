@@ -124,7 +124,6 @@ def wrong_gradients(config, ctx):
             "NaN (apache/mxnet#17898)")
 
 
-
 def check_kernel(config, ctx):
     """Before training a layer of ``config`` on ``ctx``: what to warn about, or None.
 
@@ -140,6 +139,7 @@ def check_kernel(config, ctx):
                                        f"(for dropout between layers, {STACK_INSTEAD})")
     return (f"{problem}: this training may stall or diverge; train one-layer layers, or on a machine "
             "whose MXNet has oneDNN (the Linux x86-64 wheels have it)")
+
 
 class RNNModel(nn.HybridBlock):
     """Character language model: one-hot tokens -> recurrent layer -> dense logits.
